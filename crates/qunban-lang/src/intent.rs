@@ -157,7 +157,7 @@ pub fn parse_rfc3339(s: &str) -> Result<Zoned, jiff::Error> {
     let offset = jiff::fmt::temporal::DateTimeParser::new()
         .parse_pieces(s)
         .ok()
-        .and_then(|p| p.offset().and_then(|o| o.to_numeric_offset()));
+        .and_then(|p| p.to_numeric_offset());
     let tz = match offset {
         Some(o) if o == jiff::tz::offset(8) => jiff::tz::TimeZone::get("Asia/Shanghai")?,
         Some(o) => jiff::tz::TimeZone::fixed(o),

@@ -12,8 +12,19 @@ pub(crate) fn b64_encode(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// Lenient about trailing bits and padding, like Python's `b64decode` that
+/// the platforms' reference SDKs use: WeCom's EncodingAESKey + "=" has
+/// non-zero trailing bits (Tencent's own sample key does), which the strict
+/// engine rejects.
+const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
 pub(crate) fn b64_decode(data: &str) -> Result<Vec<u8>, ConnectError> {
-    base64::engine::general_purpose::STANDARD
+    LENIENT
         .decode(data.trim())
         .map_err(|e| ConnectError::malformed(format!("invalid base64: {e}")))
 }

@@ -160,11 +160,12 @@ pub struct TxtExport<R> {
     ids: IdMinter,
     stats: ExportStats,
     buf: Vec<u8>,
+    queued_error: Option<ExportError>,
 }
 
 impl<R: BufRead> TxtExport<R> {
     pub fn new(reader: R) -> Self {
-        TxtExport { reader, line_no: 0, pending: None, eof: false, ids: IdMinter::default(), stats: ExportStats::default(), buf: Vec::new() }
+        TxtExport { reader, line_no: 0, pending: None, eof: false, ids: IdMinter::default(), stats: ExportStats::default(), buf: Vec::new(), queued_error: None }
     }
 
     pub fn stats(&self) -> &ExportStats {
@@ -219,6 +220,9 @@ impl<R: BufRead> Iterator for TxtExport<R> {
     type Item = Result<ExportedMessage, ExportError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.queued_error.take() {
+            return Some(Err(e));
+        }
         loop {
             if self.eof {
                 return None;
@@ -228,7 +232,15 @@ impl<R: BufRead> Iterator for TxtExport<R> {
                 Some(h) => h,
                 None => loop {
                     match self.read_line() {
-                        Err(e) => return Some(Err(e)),
+                        Err(e @ ExportError::NotUtf8 { .. }) => {
+                            self.stats.skipped_lines += 1;
+                            return Some(Err(e));
+                        }
+                        Err(e) => {
+                            // I/O errors are not line-local; stop here.
+                            self.eof = true;
+                            return Some(Err(e));
+                        }
                         Ok(None) => {
                             self.eof = true;
                             return None;
@@ -247,14 +259,15 @@ impl<R: BufRead> Iterator for TxtExport<R> {
             let mut content = Vec::new();
             loop {
                 match self.read_line() {
-                    Err(ExportError::NotUtf8 { line }) => {
-                        // Keep the block boundary intact; report and skip the line.
-                        self.pending = None;
-                        let msg = self.finish(at, sender, start, content);
-                        let _ = msg; // the partial block is dropped with the error
-                        return Some(Err(ExportError::NotUtf8 { line }));
+                    Err(e @ ExportError::NotUtf8 { .. }) => {
+                        // Skip just that line; the block goes on and the
+                        // error is reported right after its message.
+                        self.queued_error.get_or_insert(e);
                     }
-                    Err(e) => return Some(Err(e)),
+                    Err(e) => {
+                        self.eof = true;
+                        return Some(Err(e));
+                    }
                     Ok(None) => {
                         self.eof = true;
                         break;
@@ -270,6 +283,9 @@ impl<R: BufRead> Iterator for TxtExport<R> {
             }
             if let Some(m) = self.finish(at, sender, start, content) {
                 return Some(Ok(m));
+            }
+            if let Some(e) = self.queued_error.take() {
+                return Some(Err(e));
             }
         }
     }

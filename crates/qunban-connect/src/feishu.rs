@@ -127,6 +127,9 @@ impl FeishuKeys {
             None => outer,
         };
 
+        if !payload.is_object() {
+            return Err(ConnectError::malformed("Feishu event is not a JSON object"));
+        }
         if payload.get("type").and_then(Value::as_str) == Some("url_verification") {
             self.check_token(payload.get("token").and_then(Value::as_str))?;
             let challenge = payload
@@ -150,7 +153,7 @@ impl FeishuKeys {
             .pointer("/header/event_type")
             .or_else(|| payload.pointer("/event/type"))
             .and_then(Value::as_str)
-            .unwrap_or_default()
+            .ok_or_else(|| ConnectError::malformed("Feishu event has no event type"))?
             .to_owned();
         if event_type == "im.message.receive_v1" {
             return Ok(FeishuInbound::MessageReceive(MessageEvent::from_payload(&payload)?));

@@ -1,0 +1,313 @@
+//! Assignments written as plain sentences: `@张三 明天下午3点前把需求文档写完`,
+//! `请李四本周内完成接口联调`, `我今天下班前把周报发出来`.
+//!
+//! The parser is deliberately conservative: a chat is mostly chit-chat,
+//! announcements, questions and reports of past work, and a false task is
+//! worse than a missed one (the user can always use the template). A task
+//! needs an action verb plus a sign that someone is being asked to act: an
+//! owner, a deadline, or a `把` sentence.
+
+use crate::deadline::{find_deadlines, DeadlineMatch};
+use crate::intent::{MessageContext, TaskFields};
+
+use super::common::{blank, is_question};
+use super::lex::{self, is_separator, trim_punct};
+use super::owners::{mentions, NameSpan};
+
+const TASK_VERBS: &[&str] = &[
+    "写", "完成", "做", "出一版", "出个", "出一", "出方案", "出图", "提交", "交", "发", "上线", "修", "改", "整理", "准备",
+    "联调", "测试", "跟进", "处理", "搞定", "确认", "对接", "设计", "开发", "部署", "更新", "补", "画", "输出", "给到",
+    "发布", "提测", "review", "Review", "看一下", "看下", "看看", "过一下", "检查", "排查", "优化", "跟一下", "回复",
+    "提供", "汇总", "统计", "评估", "调研", "梳理", "落地", "上传", "录入", "核对", "预约", "联系", "沟通", "填", "申请",
+    "订", "实现", "重构", "迁移", "升级", "验收", "搭", "fix", "check", "弄", "搞", "走查", "对齐", "跑一下", "跑",
+    "出", "签", "寄", "买", "催", "讲", "复盘", "翻译", "打包", "备份", "配置", "调试", "debug", "merge",
+    "合并", "审核", "审批", "安排",
+];
+
+/// Meeting and event words: a sentence about them is an announcement.
+const EVENT_WORDS: &[&str] = &[
+    "开会", "会议", "例会", "周会", "团建", "聚餐", "放假", "培训", "分享会", "停电", "停水", "团队活动", "下午茶", "年会",
+];
+
+/// Praise and reactions that contain verbs (`文档写得不错`).
+const REACTIONS: &[&str] = &["不错", "很好", "真棒", "厉害", "牛", "辛苦", "谢谢", "感谢", "棒", "赞", "得好", "好评"];
+
+/// Words that turn a sentence into a request even without a deadline.
+const REQUEST_WORDS: &[&str] = &["请", "麻烦", "记得", "务必", "帮忙", "帮我", "辛苦", "需要", "负责", "交给", "安排"];
+
+/// Time words strong enough to make `verb + time` an assignment even when the
+/// deadline parser does not resolve them.
+const TIME_HINTS: &[&str] = &[
+    "今天", "明天", "后天", "今晚", "明早", "本周", "这周", "下周", "周一", "周二", "周三", "周四", "周五", "周六", "周日",
+    "周末", "星期", "礼拜", "月底", "月初", "年底", "下班", "号前", "日前", "点前", "节前", "节后", "之前", "以前", "天内",
+    "周内", "小时内", "工作日", "尽快", "马上", "ASAP", "asap",
+];
+
+const PAST_WORDS: &[&str] = &["已经", "已", "昨天", "昨晚", "前天", "刚刚", "刚才", "上周五"];
+
+/// The task the sentence assigns, or `None` when it assigns nothing.
+pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
+    let t = text.trim();
+    if is_question(t) || is_past(t) || contains_any(t, REACTIONS) {
+        return None;
+    }
+    let ms = mentions(t);
+    let to_group = ms.iter().any(|m| m.name.is_empty() && is_all(&t[m.start..m.end]));
+    let owners = find_owners(t, &ms, ctx);
+    let persons: Vec<&NameSpan> = owners.iter().filter(|o| !o.name.is_empty()).collect();
+    if to_group && persons.is_empty() {
+        return None;
+    }
+    let cut: Vec<(usize, usize)> = owners.iter().map(|o| (o.start, o.end)).collect();
+    let body = blank(t, &cut);
+    let has_verb = contains_any(&body, TASK_VERBS);
+    let responsible = responsibility_object(t);
+    if !has_verb && responsible.is_none() {
+        return None;
+    }
+    if contains_any(&body, EVENT_WORDS) && !contains_any(&body, &["准备", "整理", "纪要", "材料", "PPT", "ppt"]) {
+        return None;
+    }
+    let deadlines = find_deadlines(t, &ctx.now, ctx.calendar);
+    let asked = !persons.is_empty()
+        || !deadlines.is_empty()
+        || contains_any(&body, TIME_HINTS)
+        || contains_any(&body, &["把", "将"])
+        || contains_any(t, REQUEST_WORDS);
+    if !asked {
+        return None;
+    }
+    let mut task = TaskFields::default();
+    for o in &persons {
+        if !task.owners.contains(&o.name) {
+            task.owners.push(o.name.clone());
+        }
+    }
+    set_due(&mut task, &deadlines);
+    task.title = title(t, &cut, &deadlines, responsible);
+    task.title.as_ref()?;
+    Some(task)
+}
+
+fn contains_any(s: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| s.contains(w))
+}
+
+fn is_all(mention: &str) -> bool {
+    !["@群办", "@qunban", "@Qunban", "@bot", "@机器人", "@群办助手", "@小助手"].contains(&mention)
+}
+
+/// Reports of finished work: `张三昨天把文档写完了`, `已经发了`. `昨天的…`
+/// names a thing from yesterday, not a past action.
+fn is_past(t: &str) -> bool {
+    for w in PAST_WORDS {
+        let mut from = 0;
+        while let Some(k) = t[from..].find(w) {
+            let after = &t[from + k + w.len()..];
+            if !after.starts_with('的') && !(w == &"已" && after.starts_with('读')) {
+                return true;
+            }
+            from += k + w.len();
+        }
+    }
+    let end = trim_punct(t).trim_end_matches(['啊', '呀', '哈', '~', '啦']);
+    end.ends_with('了') && !["就行了", "就好了", "就可以了", "拜托了", "麻烦了", "辛苦了"].iter().any(|w| end.ends_with(w))
+}
+
+/// Everyone the sentence makes responsible, with the spans to cut from the
+/// title. Group mentions and the bot come back with empty names.
+fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSpan> {
+    let mut out: Vec<NameSpan> = ms.to_vec();
+    let lead = leading_end(t, ms);
+    if let Some(span) = self_subject(t, lead, ctx) {
+        out.push(span);
+    }
+    out.extend(marked_names(t));
+    if let Some(span) = name_before_responsible(t) {
+        out.push(span);
+    }
+    if let Some(len) = lex::name_at(t, lead, false) {
+        let after = &t[lead + len..];
+        let bounded = after.is_empty()
+            || after.starts_with(|c: char| is_separator(c))
+            || ["把", "将", "来", "去", "负责", "今", "明", "后天", "本周", "这周", "下周", "周", "下班", "尽快", "马上", "抓紧", "月底", "先", "帮忙", "跟进", "完成"]
+                .iter()
+                .any(|w| after.starts_with(w));
+        if bounded {
+            out.push(NameSpan { name: t[lead..lead + len].to_string(), start: lead, end: lead + len });
+        }
+    }
+    out.sort_by_key(|o| o.start);
+    out.dedup_by(|a, b| a.start < b.end && b.start < a.end);
+    out
+}
+
+/// Where the sentence starts once leading mentions are skipped.
+fn leading_end(t: &str, ms: &[NameSpan]) -> usize {
+    let mut i = 0;
+    for m in ms {
+        if t[i..m.start].trim().is_empty() {
+            i = m.end;
+        }
+    }
+    i + t[i..].len() - t[i..].trim_start().len()
+}
+
+/// `我今天…`, `我来…`, `…我负责`: the sender owns it. `我们` is the team and
+/// names nobody in particular.
+fn self_subject(t: &str, lead: usize, ctx: &MessageContext<'_>) -> Option<NameSpan> {
+    let starts = t[lead..].starts_with('我') && !t[lead..].starts_with("我们") && !t[lead..].starts_with("我司");
+    let (start, end) = if starts {
+        let rest = &t[lead + '我'.len_utf8()..];
+        let extra = ["来负责", "来", "这边", "负责"].iter().find(|w| rest.starts_with(**w)).map_or(0, |w| w.len());
+        (lead, lead + '我'.len_utf8() + extra)
+    } else {
+        let k = t.find("我来").or_else(|| t.find("我负责"))?;
+        (k, k + "我来".len())
+    };
+    if ctx.sender.is_empty() {
+        return None;
+    }
+    Some(NameSpan { name: ctx.sender.clone(), start, end })
+}
+
+/// Names after request and assignment words: `请李四…`, `麻烦王五…`,
+/// `交给张三`, `让小王…`.
+fn marked_names(t: &str) -> Vec<NameSpan> {
+    const MARKERS: &[&str] = &["请", "麻烦", "让", "辛苦", "交给", "分配给", "指派给", "安排", "由", "叫"];
+    let mut out = Vec::new();
+    for m in MARKERS {
+        let mut from = 0;
+        while let Some(k) = t[from..].find(m) {
+            let start = from + k;
+            let at = start + m.len();
+            let explicit = t[at..].starts_with('@');
+            let name_start = if explicit { at + 1 } else { at };
+            if let Some(len) = lex::name_at(t, name_start, explicit) {
+                let name = &t[name_start..name_start + len];
+                let name = if lex::is_group_name(name) { String::new() } else { name.to_string() };
+                out.push(NameSpan { name, start, end: name_start + len });
+            }
+            from = at;
+        }
+    }
+    out
+}
+
+/// `张三负责登录页`, `这个由张三负责`: the name just before `负责`.
+fn name_before_responsible(t: &str) -> Option<NameSpan> {
+    let k = responsible_at(t)?;
+    let before = &t[..k];
+    let run_start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| lex::is_cjk(c))
+        .last()
+        .map_or(k, |(i, _)| i);
+    let run = &t[run_start..k];
+    let split = ["由", "让", "请", "给", "是", "交"]
+        .iter()
+        .filter_map(|w| run.rfind(w).map(|p| p + w.len()))
+        .max()
+        .unwrap_or(0);
+    let cand = &run[split..];
+    let chars: Vec<(usize, char)> = cand.char_indices().collect();
+    let skip = chars.len().saturating_sub(3);
+    let name = &cand[chars.get(skip).map_or(cand.len(), |&(i, _)| i)..];
+    if name == "我" || !lex::looks_like_name(name) || name.chars().count() < 2 {
+        return None;
+    }
+    let start = k - name.len();
+    Some(NameSpan { name: name.to_string(), start, end: k + "负责".len() })
+}
+
+/// Byte offset of `负责` used as a verb (not `负责人`).
+fn responsible_at(t: &str) -> Option<usize> {
+    t.match_indices("负责").map(|(k, _)| k).find(|&k| !t[k + "负责".len()..].starts_with('人'))
+}
+
+/// The object of `负责` up to the end of its clause (`登录页`).
+fn responsibility_object(t: &str) -> Option<(usize, usize)> {
+    let k = responsible_at(t)? + "负责".len();
+    let rest = &t[k..];
+    let end = rest.find(|c: char| matches!(c, ',' | '，' | '。' | ';' | '；' | '\n' | '!')).map_or(t.len(), |e| k + e);
+    (!trim_punct(&t[k..end]).is_empty()).then_some((k, end))
+}
+
+/// One deadline sets `due`; several different ones (`周五或者下周一前`)
+/// leave it empty with every candidate listed, so the bot asks.
+fn set_due(task: &mut TaskFields, deadlines: &[DeadlineMatch]) {
+    let mut distinct: Vec<jiff::Zoned> = Vec::new();
+    for d in deadlines {
+        if !distinct.iter().any(|z| z.timestamp() == d.at.timestamp()) {
+            distinct.push(d.at.clone());
+        }
+    }
+    match distinct.len() {
+        0 => {}
+        1 => task.due = distinct.pop(),
+        _ => task.due_candidates = distinct,
+    }
+}
+
+const LEADING_FILLERS: &[&str] = &[
+    "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
+    "赶紧", "需要", "要", "得", "来", "去", "再", "先", "之前", "以前", "之内", "和",
+];
+
+const TRAILING_FILLERS: &[&str] = &[
+    "一下", "哈", "吧", "啊", "呀", "哦", "喔", "嘛", "呗", "哟", "啦", "谢谢", "辛苦了", "辛苦", "拜托了", "拜托", "麻烦了",
+    "感谢", "thx", "thanks", "就行", "就好",
+];
+
+/// The task title: the sentence minus owners, deadlines and politeness, with
+/// the verb order kept as written (`把需求文档写完` → `需求文档写完`).
+fn title(
+    t: &str,
+    owner_spans: &[(usize, usize)],
+    deadlines: &[DeadlineMatch],
+    responsible: Option<(usize, usize)>,
+) -> Option<String> {
+    if let Some((s, e)) = responsible {
+        let d: Vec<(usize, usize)> = deadlines.iter().map(|d| (d.span.start, d.span.end)).collect();
+        let object = clean_fragment(&blank(&t[..e], &d)[s..]);
+        if !object.is_empty() {
+            return Some(object);
+        }
+    }
+    let mut cut: Vec<(usize, usize)> = owner_spans.to_vec();
+    cut.extend(deadlines.iter().map(|d| (d.span.start, d.span.end)));
+    cut.sort();
+    let mut pieces = Vec::new();
+    let mut pos = 0;
+    for (s, e) in cut.into_iter().chain(std::iter::once((t.len(), t.len()))) {
+        if s > pos {
+            pieces.extend(t[pos..s].split(|c: char| matches!(c, ',' | '，' | '。' | ';' | '；' | '\n' | '!' | '~')));
+        }
+        pos = pos.max(e);
+    }
+    let parts: Vec<String> = pieces.into_iter().map(clean_fragment).filter(|p| !p.is_empty()).collect();
+    (!parts.is_empty()).then(|| parts.join("，"))
+}
+
+fn clean_fragment(f: &str) -> String {
+    let mut s = trim_punct(f).to_string();
+    loop {
+        let before = s.len();
+        for w in LEADING_FILLERS {
+            if let Some(r) = s.strip_prefix(w) {
+                s = trim_punct(r).to_string();
+            }
+        }
+        for w in TRAILING_FILLERS {
+            if let Some(r) = s.strip_suffix(w) {
+                s = trim_punct(r).to_string();
+            }
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    let s = s.replace("一下", " ");
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

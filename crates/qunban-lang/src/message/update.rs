@@ -1,0 +1,291 @@
+//! Changes to existing tasks addressed by reference: `#3 进度60%`,
+//! `TASK-001 完成了`, `#3 #4 已完成`, `#3 延期到下周三`, `#3 转给 @李四`.
+
+use crate::deadline::{find_deadlines, parse_deadline};
+use crate::intent::{Intent, MessageContext, TaskUpdate};
+
+use super::common::{blank, clause_at, find_any, is_question};
+use super::lex::{self, trim_punct, RefMatch};
+use super::owners::{mentions, names_after};
+
+/// Words that move a deadline; what follows them is the new deadline.
+const DUE_WORDS: &[&str] = &[
+    "延期到", "延期至", "延期", "延到", "延后到", "延后", "推迟到", "推迟", "推到", "顺延到", "顺延", "改到", "挪到", "调到",
+    "调整到", "提前到", "截止时间改为", "截止改为", "截止到", "截止时间", "截止", "ddl改到", "ddl改为", "ddl", "DDL",
+    "deadline",
+];
+
+/// Words after which an unresolvable phrase is still clearly a deadline, so
+/// it is kept as `due_text` for the bot to ask about.
+const STRONG_DUE_WORDS: &[&str] = &["延期", "延到", "延后", "推迟", "推到", "顺延", "截止", "ddl", "DDL", "deadline"];
+
+const OWNER_WORDS: &[&str] = &[
+    "负责人改为", "负责人改成", "负责人换成", "负责人:", "转交给", "移交给", "分配给", "指派给", "转给", "交给", "改给",
+    "改由", "换成", "转交", "移交",
+];
+
+const NOTE_WORDS: &[&str] = &["备注:", "备注", "原因:", "说明:"];
+
+const TITLE_WORDS: &[&str] = &["标题改为", "标题改成", "改名为", "改名成", "重命名为", "标题:"];
+
+/// Updates the message asks for, or `None` when it addresses no task.
+/// `Some([Intent::None])` means it names a task but asks nothing parseable.
+pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<Vec<Intent>> {
+    let refs = collect_refs(text);
+    if refs.is_empty() {
+        return None;
+    }
+    if is_question(text) {
+        return Some(vec![Intent::None]);
+    }
+    let mut out = Vec::new();
+    for group in groups(text, &refs) {
+        if let Some(fields) = parse_ops(text, &group.ops, ctx) {
+            for r in group.refs {
+                out.push(Intent::UpdateTask(TaskUpdate { reference: r, ..fields.clone() }));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(Intent::None);
+    }
+    Some(out)
+}
+
+/// References at the start of the message (with or without `#`, several
+/// allowed) plus every `#ref` further on.
+fn collect_refs(text: &str) -> Vec<RefMatch> {
+    let mut refs = Vec::new();
+    let mut i = skip_leading_mentions(text);
+    while let Some(r) = lex::ref_at(text, i) {
+        i = skip_joiners(text, r.end);
+        refs.push(r);
+    }
+    for r in lex::hashed_refs(text) {
+        if !refs.iter().any(|k| k.start == r.start) {
+            refs.push(r);
+        }
+    }
+    refs.sort_by_key(|r| r.start);
+    refs
+}
+
+/// Bot and group mentions before the reference (`@群办 #3 完成`).
+fn skip_leading_mentions(text: &str) -> usize {
+    let mut i = text.len() - text.trim_start().len();
+    for m in mentions(text) {
+        if m.start == i && m.name.is_empty() {
+            i = skip_joiners(text, m.end);
+        }
+    }
+    i
+}
+
+fn skip_joiners(text: &str, i: usize) -> usize {
+    let rest = &text[i..];
+    i + rest.len() - rest.trim_start_matches([' ', '、', ',', '，', '和', '及', '&', '/']).len()
+}
+
+/// Refs sharing one instruction: `#3 #4 已完成` is one group of two.
+struct Group {
+    refs: Vec<String>,
+    /// Byte ranges of the text that instructs this group.
+    ops: Vec<(usize, usize)>,
+}
+
+fn groups(text: &str, refs: &[RefMatch]) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
+    let prefix = (0, refs[0].start);
+    for (k, r) in refs.iter().enumerate() {
+        let end = refs.get(k + 1).map_or(text.len(), |n| n.start);
+        if !pending.contains(&r.canonical) {
+            pending.push(r.canonical.clone());
+        }
+        let seg = (r.end, end);
+        if trim_punct(&text[seg.0..seg.1]).trim_matches(['和', '及', '&']).is_empty() && k + 1 < refs.len() {
+            continue;
+        }
+        let mut ops = vec![seg];
+        if out.is_empty() && !trim_punct(&text[prefix.0..prefix.1]).is_empty() {
+            ops.push(prefix);
+        }
+        out.push(Group { refs: std::mem::take(&mut pending), ops });
+    }
+    out
+}
+
+/// Reads every instruction in the group's text; `None` when there is none.
+fn parse_ops(text: &str, ops: &[(usize, usize)], ctx: &MessageContext<'_>) -> Option<TaskUpdate> {
+    let mut u = TaskUpdate::default();
+    for &(s, e) in ops {
+        read_segment(text, s, e, ctx, &mut u);
+    }
+    let empty = u.status.is_none()
+        && u.progress.is_none()
+        && u.due.is_none()
+        && u.due_text.is_none()
+        && u.owners.is_empty()
+        && u.priority.is_none()
+        && u.note.is_none()
+        && u.title.is_none();
+    (!empty).then_some(u)
+}
+
+/// One segment of instructions. Each reader blanks what it consumed, so that
+/// `完成60%` is progress (not done) and `备注：已完成联调` is a note.
+fn read_segment(text: &str, s: usize, e: usize, ctx: &MessageContext<'_>, u: &mut TaskUpdate) {
+    let mut seg = blank(&text[..e], &[(0, s)]);
+    let mut used = Vec::new();
+    read_note(&seg, s, u, &mut used);
+    read_title(&seg, s, u, &mut used);
+    seg = blank(&seg, &used);
+    read_owners(&seg, s, u, &mut used);
+    read_progress(&seg, s, u, &mut used);
+    seg = blank(&seg, &used);
+    let due_end = read_due(text, &seg, s, ctx, u, &mut used);
+    read_priority(&seg, s, u, &mut used);
+    seg = blank(&seg, &used);
+    read_status(&seg, s, due_end, u);
+}
+
+fn read_note(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
+    let Some((ks, ke)) = find_any(&seg[s..], NOTE_WORDS) else { return };
+    let value = trim_punct(&seg[s + ke..]);
+    if !value.is_empty() {
+        u.note = Some(value.to_string());
+    }
+    used.push((s + ks, seg.len()));
+}
+
+fn read_title(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
+    let Some((ks, ke)) = find_any(&seg[s..], TITLE_WORDS) else { return };
+    let (cs, ce) = clause_at(seg, s + ke);
+    let value = trim_punct(&seg[cs..ce]);
+    if !value.is_empty() {
+        u.title = Some(value.to_string());
+        used.push((s + ks, ce));
+    }
+}
+
+fn read_owners(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
+    if let Some((ks, ke)) = find_any(&seg[s..], OWNER_WORDS) {
+        let (names, end) = names_after(seg, s + ke);
+        if !names.is_empty() {
+            u.owners = names;
+            used.push((s + ks, end));
+            return;
+        }
+    }
+    // `@李四 接手` / `@李四 来负责`: a mention with a taking-over word.
+    if find_any(&seg[s..], &["接手", "负责", "来跟"]).is_some() {
+        let names: Vec<String> =
+            mentions(&seg[s..]).into_iter().map(|m| m.name).filter(|n| !n.is_empty()).collect();
+        if !names.is_empty() {
+            u.owners = names;
+        }
+    }
+}
+
+/// Progress must be 0–100; any other figure is no progress at all rather
+/// than a clamped guess. Its span is consumed either way, so `完成120%`
+/// is not read as done.
+fn read_progress(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
+    let Some(p) = lex::find_progress(&seg[s..]) else { return };
+    u.progress = p.value.filter(|&v| v <= 100).and_then(|v| u8::try_from(v).ok());
+    let mut start = s + p.start;
+    // `完成60%`, `完成了60%`: the verb belongs to the figure.
+    for verb in ["完成了", "完成", "做了", "搞了"] {
+        if seg[..start].trim_end().ends_with(verb) {
+            start = seg[..start].trim_end().len() - verb.len();
+            break;
+        }
+    }
+    used.push((start, s + p.end));
+}
+
+/// Returns the end of the deadline phrase, if one was read.
+fn read_due(
+    text: &str,
+    seg: &str,
+    s: usize,
+    ctx: &MessageContext<'_>,
+    u: &mut TaskUpdate,
+    used: &mut Vec<(usize, usize)>,
+) -> Option<usize> {
+    let e = seg.len();
+    let found = find_deadlines(&text[..e], &ctx.now, ctx.calendar);
+    let in_seg = |m: &&crate::deadline::DeadlineMatch| m.span.start >= s && m.span.end <= e;
+    if let Some((ks, ke)) = find_any(&seg[s..], DUE_WORDS) {
+        let (ks, ke) = (s + ks, s + ke);
+        if let Some(m) = found.iter().filter(in_seg).find(|m| m.span.start + 1 >= ke) {
+            u.due = Some(m.at.clone());
+            used.push((ks, m.span.end));
+            return Some(m.span.end);
+        }
+        let (cs, ce) = clause_at(seg, ke);
+        let phrase = trim_punct(&seg[cs..ce]);
+        if let Some(at) = parse_deadline(phrase, &ctx.now, ctx.calendar) {
+            u.due = Some(at);
+            used.push((ks, ce));
+            return Some(ce);
+        }
+        let strong = STRONG_DUE_WORDS.iter().any(|w| seg[ks..ke].starts_with(w));
+        if strong && !phrase.is_empty() {
+            u.due_text = Some(phrase.to_string());
+            used.push((ks, ce));
+            return Some(ce);
+        }
+    }
+    // Without a verb, only a bounded phrase (`周五前`) sets a deadline:
+    // `#3 今天已完成` mentions today without moving anything.
+    let m = found.iter().filter(in_seg).find(|m| {
+        let t = text[m.span.clone()].trim_end();
+        ["前", "之前", "以前", "内", "之内", "为止"].iter().any(|w| t.ends_with(w))
+    })?;
+    u.due = Some(m.at.clone());
+    used.push((m.span.start, m.span.end));
+    Some(m.span.end)
+}
+
+fn read_priority(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
+    if let Some((ks, ke)) = find_any(&seg[s..], &["优先级"]) {
+        let rest = &seg[s + ke..];
+        let value = rest.trim_start_matches(|c: char| {
+            c == ' ' || c == ':' || "调整改为成提到升降是".contains(c)
+        });
+        if let Some(p) = lex::priority_value(value) {
+            u.priority = Some(p.to_string());
+            let end = s + ke + (rest.len() - value.len()) + value.chars().next().map_or(0, char::len_utf8);
+            used.push((s + ks, end.max(s + ke)));
+            return;
+        }
+    }
+    if let Some(p) = lex::find_priority_token(&seg[s..]) {
+        u.priority = Some(p.to_string());
+    }
+}
+
+fn read_status(seg: &str, s: usize, due_end: Option<usize>, u: &mut TaskUpdate) {
+    let Some(m) = lex::find_status(&seg[s..]) else { return };
+    let (start, end) = (s + m.start, s + m.end);
+    let word = &seg[start..end];
+    // `#3 周五前完成` states when it will be done, not that it is.
+    let future = due_end.is_some_and(|d| d <= start)
+        && m.status == "done"
+        && !word.starts_with('已')
+        && !seg[end..].trim_start().starts_with('了');
+    if future {
+        return;
+    }
+    u.status = Some(m.status.to_string());
+    if matches!(m.status, "blocked" | "paused" | "cancelled") && u.note.is_none() {
+        let reason = seg[end..].trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ':' | ',' | '，' | '了' | '住' | '在' | '中' | '-' | '。' | '；' | ';')
+        });
+        let reason = trim_punct(reason);
+        if !reason.is_empty() {
+            u.note = Some(reason.to_string());
+        }
+    }
+}

@@ -97,7 +97,8 @@ pub fn verify_signature(headers: &SignatureHeaders<'_>, encrypt_key: &str, raw_b
 pub enum FeishuInbound {
     /// Answer HTTP 200 with [`challenge_response`].
     UrlVerification { challenge: String },
-    MessageReceive(MessageEvent),
+    /// Boxed: it is far larger than the other variants.
+    MessageReceive(Box<MessageEvent>),
     /// Any other event; `payload` is the decrypted JSON.
     Other { event_type: String, event_id: Option<String>, payload: Value },
 }
@@ -156,7 +157,7 @@ impl FeishuKeys {
             .ok_or_else(|| ConnectError::malformed("Feishu event has no event type"))?
             .to_owned();
         if event_type == "im.message.receive_v1" {
-            return Ok(FeishuInbound::MessageReceive(MessageEvent::from_payload(&payload)?));
+            return Ok(FeishuInbound::MessageReceive(Box::new(MessageEvent::from_payload(&payload)?)));
         }
         let event_id = payload
             .pointer("/header/event_id")

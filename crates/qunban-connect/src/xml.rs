@@ -69,14 +69,9 @@ pub(crate) fn parse_flat(input: &[u8]) -> Result<BTreeMap<String, String>, Conne
                     if let Some((_, v)) = current.as_mut() {
                         v.push_str(&s);
                     }
-                } else if !s.trim().is_empty() {
-                    if depth <= 1 {
-                        // Stray text outside fields is tolerated inside the
-                        // root (whitespace between fields) but not outside it.
-                        if depth == 0 {
-                            return Err(ConnectError::malformed("text outside the root element"));
-                        }
-                    }
+                } else if depth == 0 && !s.trim().is_empty() {
+                    // Whitespace between fields is fine; text outside the root is not.
+                    return Err(ConnectError::malformed("text outside the root element"));
                 }
             }
             Event::CData(c) => {

@@ -339,6 +339,7 @@ pub fn markdown_reply_xml(to_user: &str, corp_id: &str, create_time: i64, conten
 /// raw JSON so nothing is silently lost.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct AibotMessage {
+    #[serde(default)]
     pub msgid: String,
     #[serde(default)]
     pub aibotid: String,
@@ -348,6 +349,9 @@ pub struct AibotMessage {
     /// `"group"` or `"single"`.
     #[serde(default)]
     pub chattype: String,
+    /// Defaulted rather than required so event and stream-refresh callbacks
+    /// of other shapes still parse and can be answered with 200.
+    #[serde(default)]
     pub from: AibotSender,
     /// URL for a later active reply (markdown), valid for a limited time.
     #[serde(default)]
@@ -359,8 +363,9 @@ pub struct AibotMessage {
     pub raw: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct AibotSender {
+    #[serde(default)]
     pub userid: String,
 }
 

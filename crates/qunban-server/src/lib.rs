@@ -1,1 +1,11 @@
-//! qunban-server
+//! The running side of qunban: the message pipeline and the HTTP server.
+//!
+//! [`pipeline::Engine`] is the straight line every message follows —
+//! log → interpret → state + outbox — whether it arrives from a platform
+//! callback, a chat-export import, the playground, or a replay of the log.
+//! [`http`] puts the platform callbacks and the REST API in front of it.
+
+pub mod http;
+pub mod pipeline;
+
+pub use pipeline::{Engine, Handled, ReplayReport};

@@ -1,0 +1,372 @@
+//! From intents to commands, given the state of the project.
+//!
+//! The interpreter never guesses: a task with no owner, a message with two
+//! possible deadlines, a deadline it cannot read, a reference it does not know
+//! — each becomes a question in the reply instead of data.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use qunban_lang::{Intent, Standup, TaskFields, TaskUpdate};
+
+use crate::command::{Command, NewTask, TaskPatch};
+use crate::model::{Priority, Role, TaskStatus};
+use crate::reply::Reply;
+use crate::task::{check_progress, Task};
+
+/// The project a group is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The member who sent the message (or called the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub member_id: i64,
+    pub name: String,
+    /// Roles in the project the group is bound to.
+    pub roles: Vec<Role>,
+}
+
+/// The part of the project state one message can touch, loaded by storage
+/// before interpretation.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub now: Timestamp,
+    pub project: Option<ProjectRef>,
+    /// Set when the group is a sub-task group under a task of the project.
+    pub parent_task_id: Option<i64>,
+    pub actor: Actor,
+    /// Permissions apply once a project has a PM or a lead; before that a
+    /// fresh team can start working without any set-up.
+    pub project_has_managers: bool,
+    /// Tasks named by the intents, keyed by the reference exactly as the
+    /// intent gives it (`"TASK-001"`, `"3"`).
+    pub tasks: HashMap<String, Task>,
+}
+
+impl Snapshot {
+    fn can_manage(&self) -> bool {
+        !self.project_has_managers || self.actor.roles.iter().any(|r| r.manages())
+    }
+
+    fn is_viewer_only(&self) -> bool {
+        !self.actor.roles.is_empty() && self.actor.roles.iter().all(|r| *r == Role::Viewer)
+    }
+
+    fn owns(&self, task: &Task) -> bool {
+        task.owners.contains(&self.actor.member_id)
+    }
+}
+
+/// What to do and what to say about one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    pub commands: Vec<Command>,
+    pub replies: Vec<Reply>,
+}
+
+/// Decides what a message's intents mean for the project.
+pub fn interpret(intents: &[Intent], snap: &Snapshot) -> Decision {
+    let mut d = Decision::default();
+    let needs_project = intents
+        .iter()
+        .any(|i| matches!(i, Intent::CreateTask(_) | Intent::UpdateTask(_)));
+    if needs_project && snap.project.is_none() {
+        d.replies.push(Reply::NotBound);
+        return d;
+    }
+    for intent in intents {
+        match intent {
+            Intent::CreateTask(fields) => create(fields, snap, &mut d),
+            Intent::UpdateTask(update) => self::update(update, snap, &mut d),
+            Intent::Standup(s) => standup(s, &mut d),
+            Intent::None => {}
+        }
+    }
+    d
+}
+
+fn create(f: &TaskFields, snap: &Snapshot, d: &mut Decision) {
+    // A template naming an existing task restates it: treat it as an update.
+    if let Some(task) = f.reference.as_ref().and_then(|r| snap.tasks.get(r)) {
+        let update = TaskUpdate {
+            reference: task.reference.clone(),
+            status: f.status.clone(),
+            progress: f.progress,
+            due: f.due.clone(),
+            due_text: f.due_text.clone(),
+            owners: f.owners.clone(),
+            priority: f.priority.clone(),
+            note: f.note.clone(),
+            title: f.title.clone(),
+        };
+        return apply_update(task, &update, snap, d);
+    }
+    let title = f.title.clone().unwrap_or_default();
+    let label = if title.is_empty() { f.reference.clone().unwrap_or_default() } else { title.clone() };
+    if title.trim().is_empty() {
+        d.replies.push(Reply::AskTitle { reference: f.reference.clone() });
+        return;
+    }
+    if f.owners.is_empty() {
+        d.replies.push(Reply::AskOwner { title: label });
+        return;
+    }
+    if f.due.is_none() && f.due_candidates.len() > 1 {
+        d.replies.push(Reply::AskDeadline {
+            title: label,
+            candidates: f.due_candidates.iter().map(|z| z.timestamp()).collect(),
+        });
+        return;
+    }
+    if f.due.is_none() {
+        if let Some(text) = &f.due_text {
+            d.replies.push(Reply::DeadlineUnclear { subject: label, text: text.clone() });
+            return;
+        }
+    }
+    let assigns_others = f.owners.iter().any(|o| o != &snap.actor.name);
+    if snap.is_viewer_only() || (assigns_others && !snap.can_manage()) {
+        d.replies.push(Reply::Refused { subject: label, reason: Refusal::AssignOthers });
+        return;
+    }
+    let status = f.status.as_deref().and_then(|s| s.parse::<TaskStatus>().ok());
+    let progress = match f.progress.map(|p| check_progress(p.into())) {
+        Some(Err(e)) => {
+            d.replies.push(Reply::Invalid { subject: label, error: e.to_string() });
+            return;
+        }
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
+    let project_id = snap.project.as_ref().map(|p| p.id).unwrap_or_default();
+    d.commands.push(Command::CreateTask(NewTask {
+        project_id,
+        requested_reference: f.reference.as_ref().map(|r| canonical_reference(r)),
+        title,
+        owner_names: f.owners.clone(),
+        due: f.due.as_ref().map(|z| z.timestamp()),
+        status,
+        progress,
+        priority: parse_priority(f.priority.as_deref()),
+        note: f.note.clone(),
+        milestone: f.milestone.clone(),
+        depends_on: f.depends_on.iter().map(|r| canonical_reference(r)).collect(),
+        parent_task_id: snap.parent_task_id,
+    }));
+}
+
+fn update(u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) {
+    match snap.tasks.get(&u.reference) {
+        Some(task) => apply_update(task, u, snap, d),
+        None => d.replies.push(Reply::UnknownTask { reference: u.reference.clone() }),
+    }
+}
+
+fn apply_update(task: &Task, u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) {
+    let subject = task.reference.clone();
+    if u.due.is_none() {
+        if let Some(text) = &u.due_text {
+            d.replies.push(Reply::DeadlineUnclear { subject, text: text.clone() });
+            return;
+        }
+    }
+    if snap.is_viewer_only() || (!snap.owns(task) && !snap.can_manage()) {
+        d.replies.push(Reply::Refused { subject, reason: Refusal::NotYourTask });
+        return;
+    }
+    let patch = TaskPatch {
+        title: u.title.clone().filter(|t| t != &task.title),
+        status: u.status.as_deref().and_then(|s| s.parse().ok()),
+        progress: u.progress.map(i64::from),
+        due: u.due.as_ref().map(|z| z.timestamp()),
+        priority: parse_priority(u.priority.as_deref()),
+        note: u.note.clone(),
+        owners: None,
+    };
+    let owner_names = (!u.owners.is_empty()).then(|| u.owners.clone());
+    if patch.is_empty() && owner_names.is_none() {
+        d.replies.push(Reply::NothingToChange { reference: subject });
+        return;
+    }
+    d.commands.push(Command::UpdateTask {
+        task_id: task.id,
+        reference: task.reference.clone(),
+        patch,
+        owner_names,
+    });
+}
+
+fn standup(s: &Standup, d: &mut Decision) {
+    d.commands.push(Command::RecordStandup {
+        yesterday: s.yesterday.clone(),
+        today: s.today.clone(),
+        blockers: s.blockers.clone(),
+    });
+}
+
+/// Why the bot will not do what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    AssignOthers,
+    NotYourTask,
+}
+
+fn parse_priority(p: Option<&str>) -> Option<Priority> {
+    p.and_then(|p| p.parse().ok())
+}
+
+/// `TASK-7`, `task-007` and `7` all name task 7 of a project; the stored form
+/// is `TASK-007` (at least three digits).
+pub fn canonical_reference(r: &str) -> String {
+    let r = r.trim().trim_start_matches('#');
+    let digits = r.rsplit('-').next().unwrap_or(r);
+    match digits.parse::<u64>() {
+        Ok(n) => format_reference(n),
+        Err(_) => r.to_ascii_uppercase(),
+    }
+}
+
+pub fn format_reference(n: u64) -> String {
+    format!("TASK-{n:03}")
+}
+
+/// The sequence number inside a canonical reference.
+pub fn reference_number(r: &str) -> Option<u64> {
+    canonical_reference(r).strip_prefix("TASK-")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::TimeZone;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn snap() -> Snapshot {
+        Snapshot {
+            now: ts("2026-01-14T02:30:00Z"),
+            project: Some(ProjectRef { id: 1, name: "官网改版".into() }),
+            parent_task_id: None,
+            actor: Actor { member_id: 10, name: "张三".into(), roles: vec![] },
+            project_has_managers: false,
+            tasks: HashMap::new(),
+        }
+    }
+
+    fn task(owner: i64) -> Task {
+        Task {
+            id: 5,
+            project_id: 1,
+            reference: "TASK-003".into(),
+            title: "登录页".into(),
+            owners: vec![owner],
+            due: None,
+            status: TaskStatus::InProgress,
+            progress: 10,
+            priority: None,
+            note: None,
+            parent_task_id: None,
+            milestone_id: None,
+            created_at: ts("2026-01-10T02:00:00Z"),
+            updated_at: ts("2026-01-10T02:00:00Z"),
+            done_at: None,
+        }
+    }
+
+    fn fields(owners: &[&str]) -> TaskFields {
+        TaskFields {
+            title: Some("需求文档".into()),
+            owners: owners.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn no_owner_means_a_question_not_a_task() {
+        let d = interpret(&[Intent::CreateTask(fields(&[]))], &snap());
+        assert!(d.commands.is_empty());
+        assert_eq!(d.replies, vec![Reply::AskOwner { title: "需求文档".into() }]);
+    }
+
+    #[test]
+    fn two_deadlines_mean_a_question() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let mut f = fields(&["张三"]);
+        f.due_candidates = vec![
+            ts("2026-01-16T15:59:59Z").to_zoned(tz.clone()),
+            ts("2026-01-19T15:59:59Z").to_zoned(tz),
+        ];
+        let d = interpret(&[Intent::CreateTask(f)], &snap());
+        assert!(d.commands.is_empty());
+        assert!(matches!(&d.replies[0], Reply::AskDeadline { candidates, .. } if candidates.len() == 2));
+    }
+
+    #[test]
+    fn unbound_group_asks_to_bind() {
+        let mut s = snap();
+        s.project = None;
+        let d = interpret(&[Intent::CreateTask(fields(&["张三"]))], &s);
+        assert_eq!(d.replies, vec![Reply::NotBound]);
+        assert!(d.commands.is_empty());
+    }
+
+    #[test]
+    fn unknown_reference_is_asked_about() {
+        let u = TaskUpdate { reference: "9".into(), status: Some("done".into()), ..Default::default() };
+        let d = interpret(&[Intent::UpdateTask(u)], &snap());
+        assert_eq!(d.replies, vec![Reply::UnknownTask { reference: "9".into() }]);
+    }
+
+    #[test]
+    fn executors_cannot_assign_or_change_others_once_managed() {
+        let mut s = snap();
+        s.project_has_managers = true;
+        s.actor.roles = vec![Role::Executor];
+        let d = interpret(&[Intent::CreateTask(fields(&["李四"]))], &s);
+        assert!(matches!(d.replies[0], Reply::Refused { reason: Refusal::AssignOthers, .. }));
+        // their own task is fine
+        let d = interpret(&[Intent::CreateTask(fields(&["张三"]))], &s);
+        assert_eq!(d.commands.len(), 1);
+        // someone else's task is not
+        s.tasks.insert("3".into(), task(99));
+        let u = TaskUpdate { reference: "3".into(), status: Some("done".into()), ..Default::default() };
+        let d = interpret(&[Intent::UpdateTask(u.clone())], &s);
+        assert!(matches!(d.replies[0], Reply::Refused { reason: Refusal::NotYourTask, .. }));
+        // a lead may
+        s.actor.roles = vec![Role::Lead];
+        let d = interpret(&[Intent::UpdateTask(u)], &s);
+        assert_eq!(d.commands.len(), 1);
+    }
+
+    #[test]
+    fn template_restating_an_existing_task_updates_it() {
+        let mut s = snap();
+        s.tasks.insert("TASK-003".into(), task(10));
+        let mut f = fields(&["张三"]);
+        f.reference = Some("TASK-003".into());
+        f.status = Some("done".into());
+        let d = interpret(&[Intent::CreateTask(f)], &s);
+        match &d.commands[0] {
+            Command::UpdateTask { task_id, patch, .. } => {
+                assert_eq!(*task_id, 5);
+                assert_eq!(patch.status, Some(TaskStatus::Done));
+                assert_eq!(patch.title.as_deref(), Some("需求文档"));
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn references_are_canonical() {
+        assert_eq!(canonical_reference("#task-7"), "TASK-007");
+        assert_eq!(canonical_reference("3"), "TASK-003");
+        assert_eq!(canonical_reference("TASK-1234"), "TASK-1234");
+        assert_eq!(reference_number("TASK-012"), Some(12));
+    }
+}

@@ -1,0 +1,183 @@
+//! What the bot says back, in Simplified Chinese by default or English.
+//!
+//! Replies are data until the last moment, so the same outcome can be written
+//! for WeCom, DingTalk or the playground, and tested without string matching
+//! on the decision logic.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::command::FieldChange;
+use crate::interpret::Refusal;
+use crate::model::{Locale, TaskStatus};
+
+/// One thing the bot reports or asks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Created { reference: String, title: String, owners: Vec<String>, due: Option<Timestamp> },
+    Updated { reference: String, title: String, changes: Vec<FieldChange>, owners: Vec<String> },
+    NothingToChange { reference: String },
+    StandupRecorded { member: String },
+    AskOwner { title: String },
+    AskTitle { reference: Option<String> },
+    AskDeadline { title: String, candidates: Vec<Timestamp> },
+    DeadlineUnclear { subject: String, text: String },
+    UnknownTask { reference: String },
+    NotBound,
+    Refused { subject: String, reason: Refusal },
+    Invalid { subject: String, error: String },
+}
+
+/// Renders a deadline in words: `1月15日（周四）15:00`, or `1月15日（周四）`
+/// for an end-of-day deadline.
+pub fn deadline_in_words(t: Timestamp, tz: &TimeZone, locale: Locale) -> String {
+    let z = t.to_zoned(tz.clone());
+    let end_of_day = z.hour() == 23 && z.minute() == 59;
+    match locale {
+        Locale::Zh => {
+            let wd = ["一", "二", "三", "四", "五", "六", "日"][z.weekday().to_monday_zero_offset() as usize];
+            let day = format!("{}月{}日（周{}）", z.month(), z.day(), wd);
+            if end_of_day { format!("{day}前") } else { format!("{day}{:02}:{:02}", z.hour(), z.minute()) }
+        }
+        Locale::En => {
+            if end_of_day { z.strftime("end of %a %b %-d").to_string() } else { z.strftime("%a %b %-d %H:%M").to_string() }
+        }
+    }
+}
+
+fn status_word(s: &str, locale: Locale) -> String {
+    match (s.parse::<TaskStatus>(), locale) {
+        (Ok(st), Locale::Zh) => st.zh().to_string(),
+        _ => s.replace('_', " "),
+    }
+}
+
+/// Renders one reply line.
+pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
+    let due = |t: &Option<Timestamp>| match t {
+        Some(t) => deadline_in_words(*t, tz, locale),
+        None => match locale {
+            Locale::Zh => "未设截止时间".into(),
+            Locale::En => "no deadline".into(),
+        },
+    };
+    let zh = locale == Locale::Zh;
+    match reply {
+        Reply::Created { reference, title, owners, due: d } => {
+            if zh {
+                format!("✅ 已创建 #{reference}「{title}」，负责人：{}，截止：{}", owners.join("、"), due(d))
+            } else {
+                format!("✅ Created #{reference} \"{title}\", owner: {}, due: {}", owners.join(", "), due(d))
+            }
+        }
+        Reply::Updated { reference, title, changes, owners } => {
+            let parts: Vec<String> = changes.iter().map(|c| change_in_words(c, owners, tz, locale)).collect();
+            let sep = if zh { "，" } else { ", " };
+            if zh {
+                format!("🔄 #{reference}「{title}」已更新：{}", parts.join(sep))
+            } else {
+                format!("🔄 #{reference} \"{title}\" updated: {}", parts.join(sep))
+            }
+        }
+        Reply::NothingToChange { reference } => {
+            if zh { format!("#{reference} 没有变化。") } else { format!("#{reference} is unchanged.") }
+        }
+        Reply::StandupRecorded { member } => {
+            if zh { format!("📝 已记录 {member} 的日报。") } else { format!("📝 Stand-up from {member} recorded.") }
+        }
+        Reply::AskOwner { title } => {
+            if zh {
+                format!("❓「{title}」由谁负责？请 @负责人 再发一次，例如：@张三 {title}")
+            } else {
+                format!("❓ Who owns \"{title}\"? Please send it again with an @owner.")
+            }
+        }
+        Reply::AskTitle { reference } => {
+            let r = reference.as_deref().map(|r| format!("#{r} ")).unwrap_or_default();
+            if zh { format!("❓ 任务 {r}缺少标题，请补充【标题】。") } else { format!("❓ Task {r}has no title; please add one.") }
+        }
+        Reply::AskDeadline { title, candidates } => {
+            let opts: Vec<String> = candidates.iter().map(|t| deadline_in_words(*t, tz, locale)).collect();
+            if zh {
+                format!("❓「{title}」的截止时间是哪个：{}？请确认后再发一次。", opts.join(" 还是 "))
+            } else {
+                format!("❓ Which deadline for \"{title}\": {}? Please send it again.", opts.join(" or "))
+            }
+        }
+        Reply::DeadlineUnclear { subject, text } => {
+            if zh {
+                format!("❓ 没看懂「{subject}」的截止时间「{text}」，请写明日期，例如：1月15日 下午3点。")
+            } else {
+                format!("❓ Could not read the deadline \"{text}\" of \"{subject}\"; please give a date.")
+            }
+        }
+        Reply::UnknownTask { reference } => {
+            if zh {
+                format!("❓ 没有找到任务 #{reference}，请检查编号（发送 /任务 查看列表）。")
+            } else {
+                format!("❓ No task #{reference}; check the reference (send /tasks for the list).")
+            }
+        }
+        Reply::NotBound => {
+            if zh {
+                "ℹ️ 本群还没有绑定项目。请发送：/绑定 项目名 总控群（或 子任务群 / 支持群）。".into()
+            } else {
+                "ℹ️ This group is not bound to a project yet. Send: /bind <project> master".into()
+            }
+        }
+        Reply::Refused { subject, reason } => match (reason, zh) {
+            (Refusal::AssignOthers, true) => format!("🙏 抱歉，只有项目经理或组长可以给他人分配任务（「{subject}」未创建）。"),
+            (Refusal::AssignOthers, false) => format!("🙏 Sorry, only a PM or lead can assign work to others (\"{subject}\" not created)."),
+            (Refusal::NotYourTask, true) => format!("🙏 抱歉，#{subject} 不是你负责的任务，需由负责人、组长或项目经理修改。"),
+            (Refusal::NotYourTask, false) => format!("🙏 Sorry, #{subject} is not yours; its owner, a lead or the PM can change it."),
+        },
+        Reply::Invalid { subject, error } => {
+            if zh { format!("⚠️「{subject}」未更改：{error}") } else { format!("⚠️ \"{subject}\" not changed: {error}") }
+        }
+    }
+}
+
+fn change_in_words(c: &FieldChange, owners: &[String], tz: &TimeZone, locale: Locale) -> String {
+    let zh = locale == Locale::Zh;
+    let new = c.new.clone().unwrap_or_default();
+    match c.field {
+        "status" => {
+            let s = status_word(&new, locale);
+            if zh { format!("状态 → {s}") } else { format!("status → {s}") }
+        }
+        "progress" => {
+            if zh { format!("进度 → {new}%") } else { format!("progress → {new}%") }
+        }
+        "due" => {
+            let words = new.parse::<Timestamp>().map(|t| deadline_in_words(t, tz, locale)).unwrap_or(new);
+            if zh { format!("截止 → {words}") } else { format!("due → {words}") }
+        }
+        "owners" => {
+            if zh { format!("负责人 → {}", owners.join("、")) } else { format!("owner → {}", owners.join(", ")) }
+        }
+        "priority" => format!("{} → {}", if zh { "优先级" } else { "priority" }, new.to_uppercase()),
+        "note" => format!("{} → {new}", if zh { "备注" } else { "note" }),
+        "title" => format!("{} → {new}", if zh { "标题" } else { "title" }),
+        other => format!("{other} → {new}"),
+    }
+}
+
+/// Renders several replies as one chat message (one line each).
+pub fn render_all(replies: &[Reply], tz: &TimeZone, locale: Locale) -> Option<String> {
+    (!replies.is_empty()).then(|| replies.iter().map(|r| render(r, tz, locale)).collect::<Vec<_>>().join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_read_naturally() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let t: Timestamp = "2026-01-15T07:00:00Z".parse().unwrap();
+        assert_eq!(deadline_in_words(t, &tz, Locale::Zh), "1月15日（周四）15:00");
+        let eod: Timestamp = "2026-01-15T15:59:59Z".parse().unwrap();
+        assert_eq!(deadline_in_words(eod, &tz, Locale::Zh), "1月15日（周四）前");
+        assert_eq!(deadline_in_words(t, &tz, Locale::En), "Thu Jan 15 15:00");
+    }
+}

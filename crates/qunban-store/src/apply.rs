@@ -1,0 +1,458 @@
+//! Turning decisions into stored state, in one transaction per message.
+//!
+//! The outbox row for the bot's reply is written in the same transaction as
+//! the task changes it reports, so a crash can lose neither without the other.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use qunban_core::command::{apply_patch, FieldChange};
+use qunban_core::interpret::{canonical_reference, reference_number, Actor, ProjectRef, Snapshot};
+use qunban_core::reply::render_all;
+use qunban_core::{Command, Decision, GroupKind, Locale, NewTask, Reply, TaskStatus};
+use qunban_lang::Intent;
+use sqlx::{AnyConnection, Row};
+
+use crate::directory::{find_member_by_name, roles_of, Group, Member};
+use crate::tasks::{find_task_by_ref, load_task, owners_of};
+use crate::{Result, Store, StoreError};
+
+/// Where a decision came from, for history and replies.
+#[derive(Debug, Clone)]
+pub struct MessageContext {
+    /// The logged message that caused the change, if any.
+    pub message_id: Option<i64>,
+    /// `chat`, `api`, `cli`, `scheduler`.
+    pub source: String,
+    pub group: Option<Group>,
+    pub actor: Member,
+    pub now: Timestamp,
+    /// False during replay: rebuilding state must not notify anyone again.
+    pub emit_outbox: bool,
+}
+
+/// What a decision did: the replies (decision replies plus outcomes) and the
+/// rendered reply text queued in the outbox, if any.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    pub replies: Vec<Reply>,
+    pub text: Option<String>,
+    pub outbox_id: Option<i64>,
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+}
+
+impl Store {
+    /// The member behind a platform identity, registered on first sight.
+    pub async fn ensure_member(&self, platform: &str, user_id: &str, display_name: &str) -> Result<Member> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT member_id FROM member_identities WHERE platform = $1 AND platform_user_id = $2")
+            .bind(platform)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let name = if display_name.trim().is_empty() { user_id } else { display_name.trim() };
+                let id = member_for_name(&mut *tx, name, true).await?;
+                sqlx::query("INSERT INTO member_identities (platform, platform_user_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(platform)
+                    .bind(user_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
+        tx.commit().await?;
+        self.member(id).await
+    }
+
+    /// The group behind a platform chat id; an unknown chat becomes an
+    /// unbound group, so the bot can ask to be bound.
+    pub async fn ensure_group(&self, platform: &str, chat_id: &str, chat_name: Option<&str>) -> Result<Group> {
+        if let Some(g) = self.group_by_chat(platform, chat_id).await? {
+            return Ok(g);
+        }
+        let name = chat_name.filter(|n| !n.trim().is_empty()).unwrap_or(chat_id);
+        match self.add_group(platform, chat_id, name, GroupKind::Unbound, None, None).await {
+            Ok(g) => Ok(g),
+            // Another request registered it meanwhile.
+            Err(StoreError::Duplicate { .. }) => self
+                .group_by_chat(platform, chat_id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound { kind: "group", name: chat_id.into() }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The project a group's messages belong to: its own, or the single
+    /// project a support group serves.
+    pub async fn project_of_group(&self, group: &Group) -> Result<Option<ProjectRef>> {
+        let id = match group.project_id {
+            Some(id) => Some(id),
+            None => {
+                let ids: Vec<i64> = sqlx::query_scalar("SELECT project_id FROM group_projects WHERE group_id = $1")
+                    .bind(group.id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                (ids.len() == 1).then(|| ids[0])
+            }
+        };
+        match id {
+            Some(id) => Ok(Some(ProjectRef { id, name: self.project(id).await?.name })),
+            None => Ok(None),
+        }
+    }
+
+    /// Loads what the interpreter needs to decide about `intents`.
+    pub async fn snapshot(&self, group: Option<&Group>, actor: &Member, intents: &[Intent], now: Timestamp) -> Result<Snapshot> {
+        let project = match group {
+            Some(g) => self.project_of_group(g).await?,
+            None => None,
+        };
+        let mut conn = self.pool.acquire().await?;
+        let mut tasks = HashMap::new();
+        let (mut roles, mut has_managers) = (Vec::new(), false);
+        if let Some(p) = &project {
+            for reference in intents.iter().filter_map(intent_reference) {
+                if let Some(t) = find_task_by_ref(&mut conn, p.id, reference).await? {
+                    tasks.insert(reference.to_string(), t);
+                }
+            }
+            roles = roles_of(&mut conn, p.id, actor.id).await?;
+            let managers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM project_roles WHERE project_id = $1 AND role IN ('pm', 'lead')")
+                .bind(p.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            has_managers = managers > 0;
+        }
+        Ok(Snapshot {
+            now,
+            project,
+            parent_task_id: group.and_then(|g| g.parent_task_id),
+            actor: Actor { member_id: actor.id, name: actor.display_name.clone(), roles },
+            project_has_managers: has_managers,
+            tasks,
+        })
+    }
+
+    /// Executes a decision: its commands, its history, and the reply in the
+    /// outbox, all or nothing.
+    pub async fn apply(&self, ctx: &MessageContext, decision: Decision, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<Applied> {
+        let mut tx = self.pool.begin().await?;
+        let mut applied = Applied { replies: decision.replies, ..Default::default() };
+        for command in decision.commands {
+            match command {
+                Command::CreateTask(new) => {
+                    let reply = create_task(&mut *tx, ctx, &new).await?;
+                    if let Reply::Created { reference, .. } = &reply {
+                        applied.created.push(reference.clone());
+                    }
+                    applied.replies.push(reply);
+                }
+                Command::UpdateTask { task_id, reference, patch, owner_names } => {
+                    let reply = update_task(&mut *tx, ctx, task_id, &reference, patch, owner_names).await?;
+                    if let Reply::Updated { reference, .. } = &reply {
+                        applied.updated.push(reference.clone());
+                    }
+                    applied.replies.push(reply);
+                }
+                Command::RecordStandup { yesterday, today, blockers } => {
+                    record_standup(&mut *tx, ctx, tz, &yesterday, &today, &blockers).await?;
+                    applied.replies.push(Reply::StandupRecorded { member: ctx.actor.display_name.clone() });
+                }
+            }
+        }
+        if let Some(id) = ctx.message_id {
+            sqlx::query("UPDATE messages SET processed_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(ctx.now.as_second().max(crate::now_secs()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        applied.text = render_all(&applied.replies, tz, locale);
+        if let (true, Some(text), Some(group)) = (ctx.emit_outbox, &applied.text, &ctx.group) {
+            let key = match ctx.message_id {
+                Some(id) => format!("reply:{id}"),
+                None => format!("reply:{}:{}", ctx.source, ctx.now.as_nanosecond()),
+            };
+            let payload = serde_json::json!({ "text": text, "reply_to": ctx.message_id });
+            applied.outbox_id = crate::outbox::enqueue(&mut tx, &key, Some(group.id), "reply", &payload, ctx.now).await?;
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Deletes everything derived from the message log (tasks, their history,
+    /// stand-ups) so `replay` can rebuild it. Configuration — projects,
+    /// groups, members, roles, milestones — and the outbox are kept.
+    pub async fn reset_derived_state(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM task_history",
+            "DELETE FROM task_owners",
+            "DELETE FROM task_dependencies",
+            "DELETE FROM goal_tasks",
+            "DELETE FROM standups",
+            "DELETE FROM tasks",
+            "UPDATE projects SET task_seq = 0",
+            "UPDATE messages SET processed_at = NULL",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn intent_reference(i: &Intent) -> Option<&str> {
+    match i {
+        Intent::CreateTask(f) => f.reference.as_deref(),
+        Intent::UpdateTask(u) => Some(u.reference.as_str()),
+        _ => None,
+    }
+}
+
+/// The member with this name or alias; registered when unknown and allowed.
+async fn member_for_name(conn: &mut AnyConnection, name: &str, create: bool) -> Result<i64> {
+    if let Some(id) = find_member_by_name(conn, name).await? {
+        return Ok(id);
+    }
+    if !create {
+        return Err(StoreError::NotFound { kind: "member", name: name.into() });
+    }
+    let name = name.trim().trim_start_matches('@');
+    Ok(sqlx::query_scalar("INSERT INTO members (display_name, mobile, created_at) VALUES ($1, NULL, $2) RETURNING id")
+        .bind(name)
+        .bind(crate::now_secs())
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+async fn resolve_owners(conn: &mut AnyConnection, names: &[String]) -> Result<(Vec<i64>, Vec<String>)> {
+    let mut ids = Vec::new();
+    for name in names {
+        let id = member_for_name(conn, name, true).await?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let mut shown = Vec::new();
+    for id in &ids {
+        let n: String = sqlx::query_scalar("SELECT display_name FROM members WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+        shown.push(n);
+    }
+    Ok((ids, shown))
+}
+
+/// Allocates the next reference of a project. The counter row is updated in
+/// place, which takes a row lock (PostgreSQL) or the write lock (SQLite), so
+/// two concurrent writers can never get the same number.
+async fn allocate_reference(conn: &mut AnyConnection, project_id: i64, requested: Option<&str>) -> Result<(i64, String)> {
+    if let Some(n) = requested.and_then(reference_number) {
+        let n = n as i64;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 AND seq = $2")
+            .bind(project_id)
+            .bind(n)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_none() {
+            sqlx::query("UPDATE projects SET task_seq = CASE WHEN task_seq < $2 THEN $2 ELSE task_seq END WHERE id = $1")
+                .bind(project_id)
+                .bind(n)
+                .execute(&mut *conn)
+                .await?;
+            return Ok((n, canonical_reference(&n.to_string())));
+        }
+    }
+    let seq: i64 = sqlx::query_scalar("UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq")
+        .bind(project_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { kind: "project", name: project_id.to_string() })?;
+    Ok((seq, canonical_reference(&seq.to_string())))
+}
+
+async fn history(conn: &mut AnyConnection, ctx: &MessageContext, task_id: i64, change: &FieldChange) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO task_history (task_id, at, actor_member_id, source, message_id, field, old_value, new_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(task_id)
+    .bind(ctx.now.as_second())
+    .bind(ctx.actor.id)
+    .bind(&ctx.source)
+    .bind(ctx.message_id)
+    .bind(change.field)
+    .bind(&change.old)
+    .bind(&change.new)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn create_task(conn: &mut AnyConnection, ctx: &MessageContext, new: &NewTask) -> Result<Reply> {
+    let (owner_ids, owner_names) = resolve_owners(conn, &new.owner_names).await?;
+    let (seq, reference) = allocate_reference(conn, new.project_id, new.requested_reference.as_deref()).await?;
+    let status = new.status.unwrap_or(TaskStatus::Todo);
+    let progress = if status == TaskStatus::Done { 100 } else { new.progress.unwrap_or(0) };
+    let done_at = (status == TaskStatus::Done).then(|| ctx.now.as_second());
+    let milestone_id = match &new.milestone {
+        Some(name) => Some(milestone_for_name(conn, new.project_id, name, ctx.now).await?),
+        None => None,
+    };
+    let now = ctx.now.as_second();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (project_id, seq, reference, title, status, progress, priority, note, due_at, parent_task_id, milestone_id, \
+         created_by_message_id, created_at, updated_at, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id",
+    )
+    .bind(new.project_id)
+    .bind(seq)
+    .bind(&reference)
+    .bind(new.title.trim())
+    .bind(status.as_str())
+    .bind(i64::from(progress))
+    .bind(new.priority.map(|p| p.as_str()))
+    .bind(&new.note)
+    .bind(new.due.map(|t| t.as_second()))
+    .bind(new.parent_task_id)
+    .bind(milestone_id)
+    .bind(ctx.message_id)
+    .bind(now)
+    .bind(done_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (position, member) in owner_ids.iter().enumerate() {
+        sqlx::query("INSERT INTO task_owners (task_id, member_id, position) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(member)
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for dep in &new.depends_on {
+        if let Some(t) = find_task_by_ref(conn, new.project_id, dep).await? {
+            sqlx::query("INSERT INTO task_dependencies (task_id, depends_on_task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(t.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let created = FieldChange { field: "created", old: None, new: Some(reference.clone()) };
+    history(conn, ctx, id, &created).await?;
+    Ok(Reply::Created { reference, title: new.title.trim().to_string(), owners: owner_names, due: new.due })
+}
+
+async fn milestone_for_name(conn: &mut AnyConnection, project_id: i64, name: &str, now: Timestamp) -> Result<i64> {
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM milestones WHERE project_id = $1 AND name = $2")
+        .bind(project_id)
+        .bind(name.trim())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match existing {
+        Some(id) => Ok(id),
+        None => Ok(sqlx::query_scalar("INSERT INTO milestones (project_id, name, due_at, status, created_at) VALUES ($1, $2, NULL, 'open', $3) RETURNING id")
+            .bind(project_id)
+            .bind(name.trim())
+            .bind(now.as_second())
+            .fetch_one(&mut *conn)
+            .await?),
+    }
+}
+
+async fn update_task(
+    conn: &mut AnyConnection,
+    ctx: &MessageContext,
+    task_id: i64,
+    reference: &str,
+    mut patch: qunban_core::TaskPatch,
+    owner_names: Option<Vec<String>>,
+) -> Result<Reply> {
+    // Re-read inside the transaction: another message may have changed the
+    // task since the snapshot was taken.
+    let Some(task) = load_task(conn, task_id).await? else {
+        return Ok(Reply::UnknownTask { reference: reference.to_string() });
+    };
+    if let Some(names) = &owner_names {
+        patch.owners = Some(resolve_owners(conn, names).await?.0);
+    }
+    let (next, changes) = match apply_patch(&task, &patch, ctx.now) {
+        Ok(r) => r,
+        Err(e) => return Ok(Reply::Invalid { subject: task.reference.clone(), error: e.to_string() }),
+    };
+    if changes.is_empty() {
+        return Ok(Reply::NothingToChange { reference: task.reference });
+    }
+    sqlx::query(
+        "UPDATE tasks SET title = $2, status = $3, progress = $4, priority = $5, note = $6, due_at = $7, updated_at = $8, done_at = $9 WHERE id = $1",
+    )
+    .bind(task.id)
+    .bind(&next.title)
+    .bind(next.status.as_str())
+    .bind(i64::from(next.progress))
+    .bind(next.priority.map(|p| p.as_str()))
+    .bind(&next.note)
+    .bind(next.due.map(|t| t.as_second()))
+    .bind(next.updated_at.as_second())
+    .bind(next.done_at.map(|t| t.as_second()))
+    .execute(&mut *conn)
+    .await?;
+    if next.owners != task.owners {
+        sqlx::query("DELETE FROM task_owners WHERE task_id = $1").bind(task.id).execute(&mut *conn).await?;
+        for (position, member) in next.owners.iter().enumerate() {
+            sqlx::query("INSERT INTO task_owners (task_id, member_id, position) VALUES ($1, $2, $3)")
+                .bind(task.id)
+                .bind(member)
+                .bind(position as i64)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    for change in &changes {
+        history(conn, ctx, task.id, change).await?;
+    }
+    let owners = owners_of(conn, task.id).await?.into_iter().map(|(_, n)| n).collect();
+    Ok(Reply::Updated { reference: next.reference.clone(), title: next.title.clone(), changes, owners })
+}
+
+async fn record_standup(
+    conn: &mut AnyConnection,
+    ctx: &MessageContext,
+    tz: &jiff::tz::TimeZone,
+    yesterday: &[String],
+    today: &[String],
+    blockers: &[String],
+) -> Result<()> {
+    let day = ctx.now.to_zoned(tz.clone()).date().to_string();
+    let project_id: Option<i64> = match &ctx.group {
+        Some(g) => match g.project_id {
+            Some(p) => Some(p),
+            None => sqlx::query("SELECT project_id FROM group_projects WHERE group_id = $1")
+                .bind(g.id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get::<i64, _>("project_id"))
+                .transpose()?,
+        },
+        None => None,
+    };
+    sqlx::query(
+        "INSERT INTO standups (message_id, member_id, group_id, project_id, day, yesterday, today, blockers, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(ctx.message_id)
+    .bind(ctx.actor.id)
+    .bind(ctx.group.as_ref().map(|g| g.id))
+    .bind(project_id)
+    .bind(day)
+    .bind(serde_json::to_string(yesterday).unwrap_or_default())
+    .bind(serde_json::to_string(today).unwrap_or_default())
+    .bind(serde_json::to_string(blockers).unwrap_or_default())
+    .bind(ctx.now.as_second())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! `qunban init`, `project`, `group`, `member`.
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use qunban_core::{GroupKind, Locale, Role};
+use qunban_store::Store;
+
+use super::print_json;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Workspace name.
+    #[arg(long, default_value = "qunban")]
+    name: String,
+    /// IANA time zone for deadlines and reminders.
+    #[arg(long, default_value = "Asia/Shanghai")]
+    timezone: String,
+    /// Language of the bot's replies: zh or en.
+    #[arg(long, default_value = "zh")]
+    locale: Locale,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn init(a: InitArgs, store: &Store) -> Result<()> {
+    let token = store.init_workspace(&a.name, &a.timezone, a.locale).await?;
+    let ws = store.workspace().await?;
+    if a.json {
+        return print_json(&serde_json::json!({ "workspace": ws, "created": token.is_some(), "admin_token": token }));
+    }
+    match token {
+        Some(t) => {
+            println!("Workspace '{}' created ({}).", ws.name, ws.timezone);
+            println!("Admin API token (shown once, keep it safe): {t}");
+        }
+        None => println!("Workspace '{}' already initialised; nothing changed.", ws.name),
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCmd {
+    /// Add a project.
+    #[command(after_help = "Examples:\n  qunban project add 官网改版 --description '2026 官网改版'")]
+    Add {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List projects.
+    #[command(after_help = "Examples:\n  qunban project list\n  qunban project list --json")]
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn project(cmd: ProjectCmd, store: &Store) -> Result<()> {
+    match cmd {
+        ProjectCmd::Add { name, description, json } => {
+            let p = store.create_project(&name, description.as_deref()).await?;
+            if json {
+                print_json(&p)
+            } else {
+                println!("Project '{}' added (id {}).", p.name, p.id);
+                Ok(())
+            }
+        }
+        ProjectCmd::List { json } => {
+            let projects = store.projects().await?;
+            if json {
+                return print_json(&projects);
+            }
+            for p in projects {
+                println!("{}\t{}\t{}", p.id, p.name, p.status);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCmd {
+    /// Register a chat group and bind it to a project.
+    #[command(after_help = "Examples:\n  qunban group add 官网改版总控群 --chat-id wr001 --platform wecom --kind master --project 官网改版\n  qunban group add 前端小组 --chat-id wr002 --kind subtask --project 官网改版 --parent-task TASK-003\n  qunban group add 设计支持 --chat-id wr009 --kind support --project 官网改版")]
+    Add {
+        name: String,
+        /// The platform's chat id (WeCom chatid, DingTalk conversationId, Feishu chat_id).
+        #[arg(long)]
+        chat_id: String,
+        /// wecom, dingtalk, feishu, webhook, wechat…
+        #[arg(long, default_value = "wecom")]
+        platform: String,
+        /// master (总控群), subtask (子任务群), support (专项支持群) or unbound.
+        #[arg(long, default_value = "master")]
+        kind: GroupKind,
+        #[arg(long)]
+        project: Option<String>,
+        /// For a sub-task group: the task it works on.
+        #[arg(long)]
+        parent_task: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List groups.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn group(cmd: GroupCmd, store: &Store) -> Result<()> {
+    match cmd {
+        GroupCmd::Add { name, chat_id, platform, kind, project, parent_task, json } => {
+            let project = match &project {
+                Some(p) => Some(store.project_by_name(p).await?),
+                None => None,
+            };
+            let parent_task_id = match (&parent_task, &project) {
+                (Some(r), Some(p)) => Some(store.task_by_ref(p.id, r).await?.task.id),
+                (Some(_), None) => bail!("--parent-task needs --project"),
+                _ => None,
+            };
+            let g = store.add_group(&platform, &chat_id, &name, kind, project.as_ref().map(|p| p.id), parent_task_id).await?;
+            if json {
+                print_json(&g)
+            } else {
+                println!("Group '{}' ({}:{}) added as {}.", g.name, g.platform, g.chat_id, g.kind);
+                Ok(())
+            }
+        }
+        GroupCmd::List { json } => {
+            let groups = store.groups().await?;
+            let projects = store.projects().await?;
+            if json {
+                return print_json(&groups);
+            }
+            for g in groups {
+                let project = g.project_id.and_then(|id| projects.iter().find(|p| p.id == id)).map(|p| p.name.as_str()).unwrap_or("-");
+                println!("{}\t{}\t{}:{}\t{}\t{}", g.id, g.name, g.platform, g.chat_id, g.kind, project);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    /// Add a member.
+    #[command(after_help = "Examples:\n  qunban member add 张三 --mobile 13800001111 --alias 小张 --id wecom:zhangsan --id dingtalk:manager4220")]
+    Add {
+        name: String,
+        #[arg(long)]
+        mobile: Option<String>,
+        /// Another name people use for this member (repeatable).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// A platform identity, PLATFORM:USER_ID (repeatable).
+        #[arg(long = "id")]
+        identities: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List members.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a member a role in a project: pm, lead, executor, supervisor, viewer.
+    #[command(after_help = "Examples:\n  qunban member role 张三 --project 官网改版 --role pm")]
+    Role {
+        name: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+pub async fn member(cmd: MemberCmd, store: &Store) -> Result<()> {
+    match cmd {
+        MemberCmd::Add { name, mobile, aliases, identities, json } => {
+            let mut ids = Vec::new();
+            for i in &identities {
+                match i.split_once(':') {
+                    Some((p, u)) if !p.is_empty() && !u.is_empty() => ids.push((p.to_string(), u.to_string())),
+                    _ => bail!("bad --id '{i}': expected PLATFORM:USER_ID, e.g. wecom:zhangsan"),
+                }
+            }
+            if let Some(m) = &mobile {
+                if !m.chars().all(|c| c.is_ascii_digit() || c == '+' || c == '-') {
+                    bail!("bad --mobile '{m}': digits only");
+                }
+            }
+            let m = store.add_member(&name, mobile.as_deref(), &aliases, &ids).await?;
+            if json {
+                print_json(&m)
+            } else {
+                println!("Member '{}' added (id {}).", m.display_name, m.id);
+                Ok(())
+            }
+        }
+        MemberCmd::List { json } => {
+            let members = store.members().await?;
+            if json {
+                return print_json(&members);
+            }
+            for m in members {
+                let ids: Vec<String> = m.identities.iter().map(|(p, u)| format!("{p}:{u}")).collect();
+                println!("{}\t{}\t{}\t{}", m.id, m.display_name, m.mobile.as_deref().unwrap_or("-"), ids.join(","));
+            }
+            Ok(())
+        }
+        MemberCmd::Role { name, project, role } => {
+            let m = store.member_by_name(&name).await?;
+            let p = store.project_by_name(&project).await?;
+            store.set_role(p.id, m.id, role).await?;
+            println!("{} is now {} of {}.", m.display_name, role, p.name);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Command-line definitions and their dispatch.
+
+mod directory;
+mod parse;
+mod serve;
+mod tasks;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use qunban_lang::Calendar;
+use qunban_server::Engine;
+use qunban_store::Store;
+
+/// qunban (群办): chat-native project management for WeCom, DingTalk and
+/// Feishu groups.
+#[derive(Debug, Parser)]
+#[command(name = "qunban", version, about, long_about = None, after_help = "Examples:\n  qunban serve\n  qunban init --name 研发部\n  qunban project add 官网改版\n  qunban task list --project 官网改版 --overdue --json\n  qunban parse deadline --now 2026-01-14T10:30:00+08:00 明天下午3点")]
+pub struct Cli {
+    /// Database: sqlite:PATH (embedded, the default) or postgres://user:pass@host/db.
+    #[arg(long, global = true, env = "QUNBAN_DATABASE_URL", default_value = "sqlite:qunban-data/qunban.db", hide_env_values = true)]
+    pub database_url: String,
+
+    /// A folder of holiday calendar files (YYYY.txt) that override or extend
+    /// the built-in China calendar.
+    #[arg(long, global = true, env = "QUNBAN_HOLIDAYS_DIR")]
+    pub holidays_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: platform callbacks, REST API, outbox delivery.
+    #[command(after_help = "Examples:\n  qunban serve\n  qunban serve --listen 0.0.0.0:8080\n  QUNBAN_DATABASE_URL=postgres://qb@127.0.0.1/qunban qunban serve")]
+    Serve(serve::ServeArgs),
+    /// Create the workspace and its first admin API token (idempotent).
+    #[command(after_help = "Examples:\n  qunban init\n  qunban init --name 研发部 --timezone Asia/Shanghai --json")]
+    Init(directory::InitArgs),
+    /// Projects: add and list.
+    #[command(subcommand)]
+    Project(directory::ProjectCmd),
+    /// Chat groups: add, list, bind to projects.
+    #[command(subcommand)]
+    Group(directory::GroupCmd),
+    /// Members: add, list, give roles.
+    #[command(subcommand)]
+    Member(directory::MemberCmd),
+    /// Tasks: list and show.
+    #[command(subcommand)]
+    Task(tasks::TaskCmd),
+    /// Send a chat message through the bot as if typed in a group.
+    #[command(after_help = "Examples:\n  qunban say --group 官网改版总控群 --sender 张三 '@李四 周五前把登录页做完'\n  qunban say --group wecom:wr123 --sender 李四 '#1 进度60%' --json")]
+    Say(tasks::SayArgs),
+    /// Rebuild all tasks and history from the message log.
+    #[command(after_help = "Examples:\n  qunban replay\n  qunban replay --json")]
+    Replay(tasks::ReplayArgs),
+    /// Show what qunban understands in a text (deadlines, messages).
+    #[command(subcommand)]
+    Parse(parse::ParseCmd),
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let calendar = Arc::new(load_calendar(cli.holidays_dir.as_deref())?);
+    match cli.command {
+        Command::Parse(cmd) => parse::run(cmd, &calendar),
+        command => {
+            let store = Store::open(&cli.database_url).await.context("cannot open the database")?;
+            let engine = Engine::new(store.clone(), calendar);
+            let result = match command {
+                Command::Serve(a) => serve::run(a, engine).await,
+                Command::Init(a) => directory::init(a, &store).await,
+                Command::Project(c) => directory::project(c, &store).await,
+                Command::Group(c) => directory::group(c, &store).await,
+                Command::Member(c) => directory::member(c, &store).await,
+                Command::Task(c) => tasks::task(c, &engine).await,
+                Command::Say(a) => tasks::say(a, &engine).await,
+                Command::Replay(a) => tasks::replay(a, &engine).await,
+                Command::Parse(_) => unreachable!("handled above"),
+            };
+            store.close().await;
+            result
+        }
+    }
+}
+
+fn load_calendar(dir: Option<&std::path::Path>) -> Result<Calendar> {
+    let mut calendar = Calendar::builtin();
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read holidays dir {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            calendar = calendar.with_year_text(&path.display().to_string(), &text).with_context(|| format!("bad holiday file {}", path.display()))?;
+        }
+    }
+    Ok(calendar)
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! `qunban serve`.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use qunban_server::Engine;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "QUNBAN_LISTEN")]
+    pub listen: SocketAddr,
+}
+
+pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
+    // A first run on an empty database works without `qunban init`.
+    if let Some(token) = engine.store().init_workspace("qunban", "Asia/Shanghai", Default::default()).await? {
+        eprintln!("Initialised a new workspace. Admin API token (shown once): {token}");
+    }
+    let caught_up = engine.catch_up().await.context("cannot interpret logged messages")?;
+    if caught_up > 0 {
+        tracing::info!(caught_up, "interpreted messages logged before a stop");
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    println!("qunban listening on http://{}", listener.local_addr()?);
+    qunban_server::http::serve(engine, listener).await?;
+    Ok(())
+}

@@ -21,16 +21,16 @@ const TASK_VERBS: &[&str] = &[
     "提供", "汇总", "统计", "评估", "调研", "梳理", "落地", "上传", "录入", "核对", "预约", "联系", "沟通", "填", "申请",
     "订", "实现", "重构", "迁移", "升级", "验收", "搭", "fix", "check", "弄", "搞", "走查", "对齐", "跑一下", "跑",
     "出", "签", "寄", "买", "催", "讲", "复盘", "翻译", "打包", "备份", "配置", "调试", "debug", "merge",
-    "合并", "审核", "审批", "安排",
+    "合并", "审核", "审批", "安排", "收拾", "清理", "审完", "审一下", "定下来", "定稿", "敲定", "给我", "发我", "排", "配", "换", "重启", "交付",
 ];
 
 /// Meeting and event words: a sentence about them is an announcement.
 const EVENT_WORDS: &[&str] = &[
-    "开会", "会议", "例会", "周会", "团建", "聚餐", "放假", "培训", "分享会", "停电", "停水", "团队活动", "下午茶", "年会",
+    "开会", "会议", "例会", "周会", "站会", "评审会", "复盘会", "团建", "聚餐", "放假", "培训", "分享会", "停电", "停水", "团队活动", "下午茶", "年会",
 ];
 
 /// Praise and reactions that contain verbs (`文档写得不错`).
-const REACTIONS: &[&str] = &["不错", "很好", "真棒", "厉害", "牛", "辛苦", "谢谢", "感谢", "棒", "赞", "得好", "好评"];
+const REACTIONS: &[&str] = &["不错", "很好", "真棒", "厉害", "牛", "棒", "赞", "得好", "好评"];
 
 /// Words that turn a sentence into a request even without a deadline.
 const REQUEST_WORDS: &[&str] = &["请", "麻烦", "记得", "务必", "帮忙", "帮我", "辛苦", "需要", "负责", "交给", "安排"];
@@ -48,7 +48,8 @@ const PAST_WORDS: &[&str] = &["已经", "已", "昨天", "昨晚", "前天", "�
 /// The task the sentence assigns, or `None` when it assigns nothing.
 pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     let t = text.trim();
-    if is_question(t) || is_past(t) || contains_any(t, REACTIONS) {
+    let future = contains_any(t, TIME_HINTS);
+    if is_question(t) || is_past(t, future) || (!future && contains_any(t, REACTIONS)) {
         return None;
     }
     let ms = mentions(t);
@@ -65,10 +66,12 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     if !has_verb && responsible.is_none() {
         return None;
     }
-    if contains_any(&body, EVENT_WORDS) && !contains_any(&body, &["准备", "整理", "纪要", "材料", "PPT", "ppt"]) {
+    if responsible.is_none() && contains_any(&body, EVENT_WORDS) && !contains_any(&body, &["准备", "整理", "纪要", "材料", "PPT", "ppt"]) {
         return None;
     }
-    let deadlines = find_deadlines(t, &ctx.now, ctx.calendar);
+    // Names are blanked first: `张三周五前` must not read as `三周`, nor
+    // `赵六月底` as `六月底`.
+    let deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
     let asked = !persons.is_empty()
         || !deadlines.is_empty()
         || contains_any(&body, TIME_HINTS)
@@ -98,8 +101,9 @@ fn is_all(mention: &str) -> bool {
 }
 
 /// Reports of finished work: `张三昨天把文档写完了`, `已经发了`. `昨天的…`
-/// names a thing from yesterday, not a past action.
-fn is_past(t: &str) -> bool {
+/// names a thing from yesterday, not a past action; a final `了` with a
+/// future time (`明天把这个bug修了`) is an order, not a report.
+fn is_past(t: &str, future: bool) -> bool {
     for w in PAST_WORDS {
         let mut from = 0;
         while let Some(k) = t[from..].find(w) {
@@ -111,7 +115,7 @@ fn is_past(t: &str) -> bool {
         }
     }
     let end = trim_punct(t).trim_end_matches(['啊', '呀', '哈', '~', '啦']);
-    end.ends_with('了') && !["就行了", "就好了", "就可以了", "拜托了", "麻烦了", "辛苦了"].iter().any(|w| end.ends_with(w))
+    !future && end.ends_with('了') && !["就行了", "就好了", "就可以了", "拜托了", "麻烦了", "辛苦了"].iter().any(|w| end.ends_with(w))
 }
 
 /// Everyone the sentence makes responsible, with the spans to cut from the
@@ -250,8 +254,17 @@ fn set_due(task: &mut TaskFields, deadlines: &[DeadlineMatch]) {
     }
 }
 
+/// A `前`/`之前` right after a deadline phrase that the phrase did not take
+/// (`周五前提交` read as `周五` + `前提交`). `前端`/`前台` are words.
+fn bound_marker_len(after: &str) -> usize {
+    if after.starts_with("前端") || after.starts_with("前台") {
+        return 0;
+    }
+    ["之前", "以前", "前"].iter().find(|w| after.starts_with(**w)).map_or(0, |w| w.len())
+}
+
 const LEADING_FILLERS: &[&str] = &[
-    "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
+    "尽快", "马上", "赶快", "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
     "赶紧", "需要", "要", "得", "来", "去", "再", "先", "之前", "以前", "之内", "和",
 ];
 
@@ -276,7 +289,7 @@ fn title(
         }
     }
     let mut cut: Vec<(usize, usize)> = owner_spans.to_vec();
-    cut.extend(deadlines.iter().map(|d| (d.span.start, d.span.end)));
+    cut.extend(deadlines.iter().map(|d| (d.span.start, d.span.end + bound_marker_len(&t[d.span.end..]))));
     cut.sort();
     let mut pieces = Vec::new();
     let mut pos = 0;
@@ -308,6 +321,14 @@ fn clean_fragment(f: &str) -> String {
             break;
         }
     }
-    let s = s.replace("一下", " ");
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let s = s.replace("一下", "");
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if LONE_WORDS.contains(&s.as_str()) {
+        return String::new();
+    }
+    s
 }
+
+/// Function words left alone between cut owners and deadlines
+/// (`请在明天之前提交` leaves `在`); they are no title.
+const LONE_WORDS: &[&str] = &["在", "于", "的", "也", "前", "内", "和", "或", "各自", "都", "就"];

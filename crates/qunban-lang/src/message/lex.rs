@@ -21,9 +21,13 @@ pub fn is_separator(c: char) -> bool {
         )
 }
 
-/// Trims whitespace and clause punctuation at both ends.
+/// Trims whitespace and clause punctuation at both ends. Brackets and
+/// quotes stay: they pair with something inside (`登录页改版（二期）`).
 pub fn trim_punct(s: &str) -> &str {
-    s.trim_matches(|c: char| is_separator(c) || c == '-' || c == '*' || c == '·' || c == '•')
+    s.trim_matches(|c: char| {
+        let paired = matches!(c, '(' | ')' | '（' | '）' | '"' | '“' | '”' | '「' | '」' | '《' | '》');
+        (is_separator(c) && !paired) || c == '-' || c == '*' || c == '·' || c == '•'
+    })
 }
 
 /// A task reference found in the text, already canonical (`TASK-001`, `3`).

@@ -5,13 +5,16 @@
 //! normalized text so that it only has to know one spelling of `#`, `:`, `%`
 //! and digits; byte spans handed to the deadline parser refer to this text.
 
-/// Full-width ASCII to half-width, exotic spaces to plain spaces, emoji and
+/// Full-width ASCII to half-width (except the Chinese comma, parentheses,
+/// `！`, `？` and `；`, which belong to the text), exotic spaces to plain spaces, emoji and
 /// zero-width joiners removed, line breaks unified to `\n`.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\r' => {}
+            // Chinese typography that reads as part of a title stays as typed.
+            '，' | '（' | '）' | '！' | '？' | '；' => out.push(c),
             '\u{FF01}'..='\u{FF5E}' => {
                 // The full-width block mirrors ASCII 0x21..=0x7E at a fixed
                 // distance, so the subtraction cannot leave the ASCII range.

@@ -96,7 +96,7 @@ pub fn parse(text: &str) -> Option<Standup> {
 }
 
 fn distinct_kinds(headers: &[Header]) -> usize {
-    let mut kinds: Vec<Kind> = headers.iter().map(|h| if h.kind == Kind::NextPlan { Kind::Plan } else { h.kind }).collect();
+    let mut kinds: Vec<Kind> = headers.iter().map(|h| h.kind).collect();
     kinds.sort_by_key(|k| *k as u8);
     kinds.dedup();
     kinds.len()
@@ -139,6 +139,10 @@ fn header_at(text: &str, i: usize) -> Option<Header> {
             i + word.len() + skip + (next.len() - next.trim_start_matches([':', ' ']).len())
         }
         Some('\n') | None => i + word.len() + (after.len() - trimmed.len()),
+        // `昨天 需求评审` on its own line: a header when it opens the line.
+        Some(_) if after.starts_with(' ') && matches!(before.chars().next_back(), None | Some('\n')) => {
+            i + word.len() + (after.len() - trimmed.len())
+        }
         _ => return None,
     };
     let start = match before.char_indices().next_back() {

@@ -223,7 +223,8 @@ fn read_due(
             used.push((ks, m.span.end));
             return Some(m.span.end);
         }
-        let (cs, ce) = clause_at(seg, ke);
+        let skip = seg[ke..].len() - seg[ke..].trim_start_matches(|c: char| lex::is_separator(c)).len();
+        let (cs, ce) = clause_at(seg, ke + skip);
         let phrase = trim_punct(&seg[cs..ce]);
         if let Some(at) = parse_deadline(phrase, &ctx.now, ctx.calendar) {
             u.due = Some(at);

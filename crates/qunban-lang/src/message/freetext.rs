@@ -56,7 +56,10 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     let to_group = ms.iter().any(|m| m.name.is_empty() && is_all(&t[m.start..m.end]));
     let owners = find_owners(t, &ms, ctx);
     let persons: Vec<&NameSpan> = owners.iter().filter(|o| !o.name.is_empty()).collect();
-    if to_group && persons.is_empty() {
+    // Addressed to everyone (`@所有人`, `请大家…`, `大家注意`): an
+    // announcement, not a task someone can own.
+    let to_everyone = contains_any(t, &["大家", "各位", "全员", "所有人", "全体"]);
+    if (to_group || to_everyone) && persons.is_empty() {
         return None;
     }
     let cut: Vec<(usize, usize)> = owners.iter().map(|o| (o.start, o.end)).collect();

@@ -327,6 +327,7 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 
 /// Words that start with a surname character but are not names.
 const NOT_NAMES: &[&str] = &[
+    "麻烦", "冷静", "江湖", "祝大", "路过", "米饭",
     "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天", "周末", "周报", "周会", "周内", "马上", "方案", "方便", "方向", "方式",
     "方面", "高优", "高于", "任务", "任何", "谢谢", "曾经", "万一", "于是", "程序", "金额", "时间", "时候", "安排", "文档", "文件", "文案",
     "明天", "明日", "明早", "明晚", "明确", "白天", "陆续", "向大", "关于", "和大", "和你", "全部", "全体", "全员", "全力", "应该", "成功",
@@ -378,7 +379,11 @@ pub fn name_at(s: &str, i: usize, explicit: bool) -> Option<usize> {
             .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
             .map_or(rest.len(), |(k, _)| k);
         let word = rest[..len].trim_end_matches(['.', '-']);
-        if explicit || word.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        // Without `@`, only a capitalised word (`Tom`, not `PRD` or `bug`)
+        // is taken for an English name.
+        let capitalised = word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && word.chars().skip(1).all(|c| c.is_ascii_lowercase());
+        if explicit || capitalised {
             return (!word.is_empty()).then_some(word.len());
         }
         return None;

@@ -54,6 +54,7 @@ const HEADERS: &[(&str, Kind)] = &[
     ("今日", Kind::Plan),
     ("今天", Kind::Plan),
     ("明日", Kind::NextPlan),
+    ("明天", Kind::NextPlan),
     ("Yesterday", Kind::Done),
     ("yesterday", Kind::Done),
     ("Today", Kind::Plan),

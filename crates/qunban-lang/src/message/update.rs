@@ -272,7 +272,11 @@ fn read_status(seg: &str, s: usize, due_end: Option<usize>, u: &mut TaskUpdate) 
     let (start, end) = (s + m.start, s + m.end);
     let word = &seg[start..end];
     // `#3 周五前完成` states when it will be done, not that it is.
-    let future = due_end.is_some_and(|d| d <= start)
+    let before = seg[s..start].trim_end();
+    let planned = ["预计", "计划", "争取", "准备", "打算", "应该", "会", "要", "将", "能"]
+        .iter()
+        .any(|w| before.ends_with(w) || before.rfind(w).is_some_and(|k| before[k..].chars().count() <= 6));
+    let future = (due_end.is_some_and(|d| d <= start) || planned)
         && m.status == "done"
         && !word.starts_with('已')
         && !seg[end..].trim_start().starts_with('了');

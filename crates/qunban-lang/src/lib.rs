@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod deadline;
 pub mod intent;
+pub mod lunar;
 pub mod message;
 
 pub use calendar::Calendar;

@@ -583,7 +583,15 @@ fn week(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
         None => (i, 0, true),
     };
     let (e, _) = t.lits(j, &["星期", "礼拜", "周"])?;
-    if bare && (is_cn_numeral(t.prev(i)) || t.prev(i).is_ascii_digit() || matches!(t.prev(i), '每' | '上' | '个' | '一')) {
+    if bare && matches!(t.prev(i), '每' | '上' | '个') {
+        return None;
+    }
+    // After a numeral, 周 is usually a count of weeks (两周一次, 三周一个
+    //版本), but names end in numerals too (李四周五之前).
+    if bare
+        && (is_cn_numeral(t.prev(i)) || t.prev(i).is_ascii_digit())
+        && (weekday_char(t, e).is_none() || matches!(t.at(e + 1), '次' | '个' | '天' | '遍' | '回' | '轮' | '期' | '内'))
+    {
         return None;
     }
     let monday = monday_of(cx.today)?;
@@ -816,11 +824,7 @@ fn month_expr(t: &Text, i: usize, cx: &Ctx<'_>, year: Option<i16>) -> Option<(us
     match year {
         Some(y) => Some((end, DayRef::fixed(ymd(y, m, day)?))),
         None => {
-            let y = cx.today.year();
-            let mut date = ymd(y, m, day);
-            if date.is_none_or_before(cx.today) {
-                date = ymd(y + 1, m, day);
-            }
+            let date = next_month_day(cx.today, m, day);
             Some((
                 end,
                 DayRef {
@@ -833,17 +837,12 @@ fn month_expr(t: &Text, i: usize, cx: &Ctx<'_>, year: Option<i16>) -> Option<(us
     }
 }
 
-trait BeforeExt {
-    fn is_none_or_before(&self, d: Date) -> bool;
-}
-
-impl BeforeExt for Option<Date> {
-    fn is_none_or_before(&self, d: Date) -> bool {
-        match self {
-            Some(x) => *x < d,
-            None => true,
-        }
-    }
+/// The first `month`-`day` (day 0: the month's last) on or after `today`;
+/// 2月29日 waits for the next leap year.
+fn next_month_day(today: Date, month: i8, day: i8) -> Option<Date> {
+    (today.year()..today.year() + 9)
+        .filter_map(|y| ymd(y, month, day))
+        .find(|d| *d >= today)
 }
 
 /// `2026-01-15`, `2026/1/15`, `2026.1.15`, `20260115`, `1/15`, `1.15`.
@@ -899,11 +898,7 @@ fn numeric_date(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
             return None;
         }
         let (m, d) = (v as i8, d as i8);
-        let y = cx.today.year();
-        let mut date = ymd(y, m, d);
-        if date.is_none_or_before(cx.today) {
-            date = ymd(y + 1, m, d);
-        }
+        let date = next_month_day(cx.today, m, d);
         let e1 = match t.lits(e1, &["日", "号"]) {
             Some((e3, _)) => e3,
             None => e1,

@@ -22,6 +22,7 @@ const TASK_VERBS: &[&str] = &[
     "订", "实现", "重构", "迁移", "升级", "验收", "搭", "fix", "check", "弄", "搞", "走查", "对齐", "跑一下", "跑",
     "出", "签", "寄", "买", "催", "讲", "复盘", "翻译", "打包", "备份", "配置", "调试", "debug", "merge",
     "合并", "审核", "审批", "安排", "收拾", "清理", "审完", "审一下", "定下来", "定稿", "敲定", "给我", "发我", "排", "配", "换", "重启", "交付",
+    "update", "write", "send", "finish", "deploy", "prepare", "follow up",
 ];
 
 /// Meeting and event words: a sentence about them is an announcement.
@@ -111,7 +112,8 @@ fn is_past(t: &str, future: bool) -> bool {
         let mut from = 0;
         while let Some(k) = t[from..].find(w) {
             let after = &t[from + k + w.len()..];
-            if !after.starts_with('的') && !(w == &"已" && after.starts_with('读')) {
+            let names_a_thing = after.starts_with('的') || (w == &"已" && after.starts_with('读'));
+            if !names_a_thing {
                 return true;
             }
             from += k + w.len();
@@ -137,7 +139,7 @@ fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSp
         let after = &t[lead + len..];
         let bounded = after.is_empty()
             || after.starts_with(|c: char| is_separator(c))
-            || ["把", "将", "来", "去", "负责", "今", "明", "后天", "本周", "这周", "下周", "周", "下班", "尽快", "马上", "抓紧", "月底", "先", "帮忙", "跟进", "完成"]
+            || ["把", "将", "来", "去", "负责", "你", "您", "今", "明", "后天", "本周", "这周", "下周", "周", "下班", "尽快", "马上", "抓紧", "月底", "先", "帮忙", "跟进", "完成"]
                 .iter()
                 .any(|w| after.starts_with(w));
         if bounded {
@@ -237,7 +239,7 @@ fn responsible_at(t: &str) -> Option<usize> {
 fn responsibility_object(t: &str) -> Option<(usize, usize)> {
     let k = responsible_at(t)? + "负责".len();
     let rest = &t[k..];
-    let end = rest.find(|c: char| matches!(c, ',' | '，' | '。' | ';' | '；' | '\n' | '!')).map_or(t.len(), |e| k + e);
+    let end = rest.find([',', '，', '。', ';', '；', '\n', '!']).map_or(t.len(), |e| k + e);
     (!trim_punct(&t[k..end]).is_empty()).then_some((k, end))
 }
 
@@ -267,7 +269,7 @@ fn bound_marker_len(after: &str) -> usize {
 }
 
 const LEADING_FILLERS: &[&str] = &[
-    "尽快", "马上", "赶快", "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
+    "你", "您", "尽快", "马上", "赶快", "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
     "赶紧", "需要", "要", "得", "来", "去", "再", "先", "之前", "以前", "之内", "和",
 ];
 
@@ -298,7 +300,7 @@ fn title(
     let mut pos = 0;
     for (s, e) in cut.into_iter().chain(std::iter::once((t.len(), t.len()))) {
         if s > pos {
-            pieces.extend(t[pos..s].split(|c: char| matches!(c, ',' | '，' | '。' | ';' | '；' | '\n' | '!' | '~')));
+            pieces.extend(t[pos..s].split([',', '，', '。', ';', '；', '\n', '!', '~']));
         }
         pos = pos.max(e);
     }

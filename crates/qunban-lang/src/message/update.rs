@@ -21,7 +21,7 @@ const STRONG_DUE_WORDS: &[&str] = &["延期", "延到", "延后", "推迟", "推
 
 const OWNER_WORDS: &[&str] = &[
     "负责人改为", "负责人改成", "负责人换成", "负责人:", "转交给", "移交给", "分配给", "指派给", "转给", "交给", "改给",
-    "改由", "换成", "转交", "移交",
+    "改由", "换成", "转交", "移交", "由",
 ];
 
 const NOTE_WORDS: &[&str] = &["备注:", "备注", "原因:", "说明:"];
@@ -169,7 +169,8 @@ fn read_title(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, us
 }
 
 fn read_owners(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
-    if let Some((ks, ke)) = find_any(&seg[s..], OWNER_WORDS) {
+    let found = find_any(&seg[s..], OWNER_WORDS).filter(|&(ks, _)| !seg[s + ks..].starts_with("由于"));
+    if let Some((ks, ke)) = found {
         let (names, end) = names_after(seg, s + ke);
         if !names.is_empty() {
             u.owners = names;

@@ -6,6 +6,41 @@
 //! recognises the message decides; structure is a stronger signal than words,
 //! and a template that happens to contain `#TASK-001` must still be read as
 //! a template.
+//!
+//! Choices where the product brief was silent (the corpus in
+//! `tests/data/messages.jsonl` pins each of them):
+//!
+//! - Normalization turns full-width ASCII into half-width, except `，（）！？；`
+//!   which belong to Chinese text and stay in titles as typed. Emoji are
+//!   dropped (they never carry a value); a message of only emoji is chit-chat.
+//! - References: with `#` anything alphanumeric is a reference (`#3`,
+//!   `#task-001`, `#TASK001` → `TASK-001`); without `#` only `LETTERS-DIGITS`
+//!   or `TASK` + digits at the start of the message, because `P0`, `v2`,
+//!   `UTF8` are everyday chat words. `3号任务` is not a reference.
+//! - Progress outside 0–100, decimal (`60.5%`) or in words (`七成`) is no
+//!   progress: the field is left out rather than clamped or rounded, and an
+//!   update left with nothing is `none`. `100%` stays progress 100 without a
+//!   status; the interpreter decides whether that closes the task.
+//! - A completion word after a bounded deadline (`#3 周五前完成`) or after a
+//!   planning word (`预计明天完成`) is not a done status. Negated status words
+//!   (`还没完成`) are no status.
+//! - Free-text titles keep the writer's word order with the owner, the
+//!   deadline, politeness and a leading `把`/`将` removed
+//!   (`@张三 明天下午3点前把需求文档写完` → `需求文档写完`); `一下` is dropped.
+//!   With `X负责Y` the title is `Y`.
+//! - A bare name (no `@`) is an owner only after an assignment word
+//!   (`请`, `麻烦`, `让`, `交给`, `由`, before `负责`) or at the start of the
+//!   sentence, and only if it starts with a common surname or `小`/`老`/`阿`
+//!   (English: capitalised, `Tom`). Without a team directory this is what
+//!   separates `张三明天…` from `文档明天…`.
+//! - Requests addressed to everyone (`@所有人`, `请大家…`) are announcements.
+//! - `我` at the start of a sentence (`我今天下班前…`, `我来…`) is the
+//!   sender; `我们` names nobody.
+//! - Polite questions (`能不能…`, `…吗`) are questions: a false task costs
+//!   more than a missed one, which the template still covers.
+//! - Stand-ups: `今日完成`/`今日进展` are work done and go to `yesterday`
+//!   ("done since the last stand-up"); `明日计划` goes to `today` only when
+//!   the post has no plan for today, otherwise it is dropped rather than mixed.
 
 mod common;
 mod freetext;

@@ -52,3 +52,27 @@ proptest! {
         check(&pieces.concat());
     }
 }
+
+/// Pasted walls of text must stay cheap: every reader is linear or bounded.
+#[test]
+fn long_adversarial_messages_stay_fast() {
+    let walls = [
+        "#1 完成 ".repeat(3000),
+        "【".repeat(8000),
+        "【标题】".repeat(2000),
+        "@张三".repeat(4000),
+        "标题:负责人:".repeat(2000),
+        "昨天:今天:".repeat(2000),
+        "张三负责".repeat(3000),
+        "请李四明天把".repeat(2000),
+        "1. ①- ".repeat(3000),
+    ];
+    for wall in &walls {
+        let start = std::time::Instant::now();
+        check(wall);
+        let took = start.elapsed();
+        // Generous for debug builds on a shared machine; quadratic code
+        // takes minutes here.
+        assert!(took.as_secs() < 10, "{} bytes took {took:?}", wall.len());
+    }
+}

@@ -122,7 +122,10 @@ fn bracket_markers(text: &str) -> Vec<Marker> {
             _ => continue,
         };
         let inner_start = i + c.len_utf8();
-        let Some(rel) = text[inner_start..].find(close) else { continue };
+        // Keys are short: looking further would make a message full of
+        // brackets quadratic.
+        let window = floor_boundary(text, (inner_start + 40).min(text.len()));
+        let Some(rel) = text[inner_start..window].find(close) else { continue };
         let inner = text[inner_start..inner_start + rel].trim();
         if inner.chars().count() > 8 {
             continue;
@@ -153,6 +156,13 @@ fn colon_markers(text: &str) -> Vec<Marker> {
         out.push(Marker { field, start: key_start, value_start: i + 1 });
     }
     out
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn at_boundary(text: &str, start: usize, alias: &str) -> bool {

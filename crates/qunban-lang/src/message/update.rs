@@ -38,6 +38,9 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<Vec<Intent>> {
     if is_question(text) {
         return Some(vec![Intent::None]);
     }
+    if assigns_before_ref(&text[..refs[0].start]) {
+        return None;
+    }
     let mut out = Vec::new();
     for group in groups(text, &refs) {
         if let Some(fields) = parse_ops(text, &group.ops, ctx) {
@@ -50,6 +53,14 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<Vec<Intent>> {
         out.push(Intent::None);
     }
     Some(out)
+}
+
+/// `@张三 明天把 #3 的接口文档写完` mentions a task inside a new assignment:
+/// a person, a `把` or a request before the first reference means the
+/// sentence is about doing something, not about a task's state.
+fn assigns_before_ref(prefix: &str) -> bool {
+    let person = mentions(prefix).iter().any(|m| !m.name.is_empty());
+    person || ["把", "将", "请", "麻烦", "帮忙", "记得"].iter().any(|w| prefix.contains(w))
 }
 
 /// References at the start of the message (with or without `#`, several
@@ -135,7 +146,11 @@ fn parse_ops(text: &str, ops: &[(usize, usize)], ctx: &MessageContext<'_>) -> Op
 /// One segment of instructions. Each reader blanks what it consumed, so that
 /// `完成60%` is progress (not done) and `备注：已完成联调` is a note.
 fn read_segment(text: &str, s: usize, e: usize, ctx: &MessageContext<'_>, u: &mut TaskUpdate) {
-    let mut seg = blank(&text[..e], &[(0, s)]);
+    // Readers see only their segment, so a message with many references
+    // costs linear time rather than one full pass per reference.
+    let text = &text[s..e];
+    let s = 0;
+    let mut seg = text.to_string();
     let mut used = Vec::new();
     read_note(&seg, s, u, &mut used);
     read_title(&seg, s, u, &mut used);
@@ -215,7 +230,7 @@ fn read_due(
     used: &mut Vec<(usize, usize)>,
 ) -> Option<usize> {
     let e = seg.len();
-    let found = find_deadlines(&text[..e], &ctx.now, ctx.calendar);
+    let found = find_deadlines(&seg[..e], &ctx.now, ctx.calendar);
     let in_seg = |m: &&crate::deadline::DeadlineMatch| m.span.start >= s && m.span.end <= e;
     if let Some((ks, ke)) = find_any(&seg[s..], DUE_WORDS) {
         let (ks, ke) = (s + ks, s + ke);

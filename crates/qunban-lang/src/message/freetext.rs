@@ -49,6 +49,9 @@ const PAST_WORDS: &[&str] = &["已经", "已", "昨天", "昨晚", "前天", "�
 /// The task the sentence assigns, or `None` when it assigns nothing.
 pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     let t = text.trim();
+    if reported(t) {
+        return None;
+    }
     let future = contains_any(t, TIME_HINTS);
     if is_question(t) || is_past(t, future) || (!future && contains_any(t, REACTIONS)) {
         return None;
@@ -70,7 +73,8 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     if !has_verb && responsible.is_none() {
         return None;
     }
-    if responsible.is_none() && contains_any(&body, EVENT_WORDS) && !contains_any(&body, &["准备", "整理", "纪要", "材料", "PPT", "ppt"]) {
+    let events = body.replace("会议室", "").replace("会议纪要", "");
+    if responsible.is_none() && contains_any(&events, EVENT_WORDS) && !contains_any(&body, &["准备", "整理", "纪要", "材料", "PPT", "ppt"]) {
         return None;
     }
     // Names are blanked first: `张三周五前` must not read as `三周`, nor
@@ -90,7 +94,7 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
             task.owners.push(o.name.clone());
         }
     }
-    set_due(&mut task, &deadlines);
+    set_due(&mut task, &body, &deadlines);
     task.title = title(t, &cut, &deadlines, responsible);
     task.title.as_ref()?;
     Some(task)
@@ -102,6 +106,15 @@ fn contains_any(s: &str, words: &[&str]) -> bool {
 
 fn is_all(mention: &str) -> bool {
     !["@群办", "@qunban", "@Qunban", "@bot", "@机器人", "@群办助手", "@小助手"].contains(&mention)
+}
+
+/// Reported speech (`老板说周五前要上线`, `张三说他明天交`) relays what
+/// someone else said; acting on it would put words in their mouth.
+fn reported(t: &str) -> bool {
+    t.match_indices('说').any(|(k, _)| {
+        let after = &t[k + '说'.len_utf8()..];
+        !["明", "下", "一", "清", "服"].iter().any(|w| after.starts_with(w))
+    })
 }
 
 /// Reports of finished work: `张三昨天把文档写完了`, `已经发了`. `昨天的…`
@@ -126,28 +139,73 @@ fn is_past(t: &str, future: bool) -> bool {
 /// Everyone the sentence makes responsible, with the spans to cut from the
 /// title. Group mentions and the bot come back with empty names.
 fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSpan> {
-    let mut out: Vec<NameSpan> = ms.to_vec();
     let lead = leading_end(t, ms);
-    if let Some(span) = self_subject(t, lead, ctx) {
-        out.push(span);
+    let mut out: Vec<NameSpan> = ms.to_vec();
+    if let Some(me) = self_subject(t, lead, ctx) {
+        // `@张三 好的，我下午看下`: the leading mention is whom the sender
+        // answers; the sender is the one who acts.
+        for m in out.iter_mut().filter(|m| m.end <= lead) {
+            m.name.clear();
+        }
+        out.push(me);
     }
     out.extend(marked_names(t));
     if let Some(span) = name_before_responsible(t) {
         out.push(span);
     }
-    if let Some(len) = lex::name_at(t, lead, false) {
-        let after = &t[lead + len..];
-        let bounded = after.is_empty()
-            || after.starts_with(|c: char| is_separator(c))
-            || ["把", "将", "来", "去", "负责", "你", "您", "今", "明", "后天", "本周", "这周", "下周", "周", "下班", "尽快", "马上", "抓紧", "月底", "先", "帮忙", "跟进", "完成"]
-                .iter()
-                .any(|w| after.starts_with(w));
-        if bounded {
-            out.push(NameSpan { name: t[lead..lead + len].to_string(), start: lead, end: lead + len });
+    for start in clause_starts(t, lead) {
+        let chain = name_chain(t, start, false);
+        let end = chain.last().map_or(start, |n| n.end);
+        if !chain.is_empty() && bounded_after_name(&t[end..]) {
+            out.extend(chain);
         }
     }
     out.sort_by_key(|o| o.start);
     out.dedup_by(|a, b| a.start < b.end && b.start < a.end);
+    out
+}
+
+/// Where clauses start: the sentence start and after separators.
+fn clause_starts(t: &str, lead: usize) -> Vec<usize> {
+    let mut starts = vec![lead];
+    for (i, c) in t[lead..].char_indices() {
+        if matches!(c, ' ' | ',' | '，' | ':' | '\n' | ';' | '；' | '。') {
+            let p = lead + i + c.len_utf8();
+            if !t[p..].starts_with(' ') {
+                starts.push(p);
+            }
+        }
+    }
+    starts
+}
+
+/// Whether what follows a bare name makes it the subject of an order
+/// (`张三明天…`, `张三，…`, `张三 把…`) rather than part of a word.
+fn bounded_after_name(after: &str) -> bool {
+    const NEXT: &[&str] = &[
+        "把", "将", "来", "去", "负责", "你", "您", "今", "明", "后天", "本周", "这周", "下周", "周", "下班", "尽快", "马上", "抓紧",
+        "月底", "先", "帮忙", "跟进", "完成", "一起", "这周", "今晚",
+    ];
+    after.is_empty() || after.starts_with(is_separator) || NEXT.iter().any(|w| after.starts_with(w))
+}
+
+/// Names joined by `、`, `和`, commas or spaces: `张三、李四`, `张三和李四`.
+fn name_chain(t: &str, mut i: usize, first_explicit: bool) -> Vec<NameSpan> {
+    let mut out: Vec<NameSpan> = Vec::new();
+    loop {
+        let explicit = t[i..].starts_with('@');
+        let at = if explicit { i + 1 } else { i };
+        let Some(len) = lex::name_at(t, at, explicit || (first_explicit && out.is_empty())) else { break };
+        let name = &t[at..at + len];
+        let name = if lex::is_group_name(name) { String::new() } else { name.to_string() };
+        out.push(NameSpan { name, start: i, end: at + len });
+        let rest = &t[at + len..];
+        let skip = rest.len() - rest.trim_start_matches([' ', '、', ',', '和', '及', '与']).len();
+        if skip == 0 {
+            break;
+        }
+        i = at + len + skip;
+    }
     out
 }
 
@@ -162,26 +220,32 @@ fn leading_end(t: &str, ms: &[NameSpan]) -> usize {
     i + t[i..].len() - t[i..].trim_start().len()
 }
 
-/// `我今天…`, `我来…`, `…我负责`: the sender owns it. `我们` is the team and
-/// names nobody in particular.
+/// `我今天…`, `好的，我来…`, `…我负责`: the sender owns it. `我们` is the
+/// team and names nobody in particular.
 fn self_subject(t: &str, lead: usize, ctx: &MessageContext<'_>) -> Option<NameSpan> {
-    let starts = t[lead..].starts_with('我') && !t[lead..].starts_with("我们") && !t[lead..].starts_with("我司");
-    let (start, end) = if starts {
-        let rest = &t[lead + '我'.len_utf8()..];
-        let extra = ["来负责", "来", "这边", "负责"].iter().find(|w| rest.starts_with(**w)).map_or(0, |w| w.len());
-        (lead, lead + '我'.len_utf8() + extra)
-    } else {
-        let k = t.find("我来").or_else(|| t.find("我负责"))?;
-        (k, k + "我来".len())
-    };
     if ctx.sender.is_empty() {
         return None;
     }
+    let me = '我'.len_utf8();
+    let subject = clause_starts(t, lead).into_iter().find(|&p| {
+        t[p..].starts_with('我') && !["我们", "我司", "我的", "我觉得", "我看", "我说"].iter().any(|w| t[p..].starts_with(w))
+    });
+    let (start, end) = match subject {
+        Some(p) => {
+            let rest = &t[p + me..];
+            let extra = ["来负责", "来", "这边", "负责"].iter().find(|w| rest.starts_with(**w)).map_or(0, |w| w.len());
+            (p, p + me + extra)
+        }
+        None => {
+            let k = t.find("我来").or_else(|| t.find("我负责"))?;
+            (k, k + "我来".len())
+        }
+    };
     Some(NameSpan { name: ctx.sender.clone(), start, end })
 }
 
 /// Names after request and assignment words: `请李四…`, `麻烦王五…`,
-/// `交给张三`, `让小王…`.
+/// `交给张三`, `让小王…`, `请张三、李四…`.
 fn marked_names(t: &str) -> Vec<NameSpan> {
     const MARKERS: &[&str] = &["请", "麻烦", "让", "辛苦", "交给", "分配给", "指派给", "安排", "由", "叫"];
     let mut out = Vec::new();
@@ -190,13 +254,11 @@ fn marked_names(t: &str) -> Vec<NameSpan> {
         while let Some(k) = t[from..].find(m) {
             let start = from + k;
             let at = start + m.len();
-            let explicit = t[at..].starts_with('@');
-            let name_start = if explicit { at + 1 } else { at };
-            if let Some(len) = lex::name_at(t, name_start, explicit) {
-                let name = &t[name_start..name_start + len];
-                let name = if lex::is_group_name(name) { String::new() } else { name.to_string() };
-                out.push(NameSpan { name, start, end: name_start + len });
+            let mut chain = name_chain(t, at, false);
+            if let Some(first) = chain.first_mut() {
+                first.start = start;
             }
+            out.extend(chain);
             from = at;
         }
     }
@@ -243,20 +305,36 @@ fn responsibility_object(t: &str) -> Option<(usize, usize)> {
     (!trim_punct(&t[k..end]).is_empty()).then_some((k, end))
 }
 
-/// One deadline sets `due`; several different ones (`周五或者下周一前`)
-/// leave it empty with every candidate listed, so the bot asks.
-fn set_due(task: &mut TaskFields, deadlines: &[DeadlineMatch]) {
-    let mut distinct: Vec<jiff::Zoned> = Vec::new();
+/// One deadline sets `due`. Alternatives (`周五或者下周一前`) leave it empty
+/// with every candidate listed, so the bot asks. Otherwise, among several
+/// phrases the single bounded one wins (`我周五请假，周四前把交接写好`);
+/// with none or several bounded ones the bot asks too.
+fn set_due(task: &mut TaskFields, t: &str, deadlines: &[DeadlineMatch]) {
+    let mut distinct: Vec<&DeadlineMatch> = Vec::new();
     for d in deadlines {
-        if !distinct.iter().any(|z| z.timestamp() == d.at.timestamp()) {
-            distinct.push(d.at.clone());
+        if !distinct.iter().any(|z| z.at.timestamp() == d.at.timestamp()) {
+            distinct.push(d);
         }
     }
-    match distinct.len() {
-        0 => {}
-        1 => task.due = distinct.pop(),
-        _ => task.due_candidates = distinct,
+    if distinct.len() == 1 {
+        task.due = Some(distinct[0].at.clone());
+        return;
     }
+    let alternatives = deadlines.windows(2).any(|w| {
+        let between = t.get(w[0].span.end..w[1].span.start).unwrap_or("");
+        ["或者", "或", "还是", "or"].iter().any(|x| between.contains(x))
+    });
+    let bounded: Vec<&&DeadlineMatch> = distinct.iter().filter(|d| is_bounded(&t[d.span.clone()])).collect();
+    if !alternatives && bounded.len() == 1 {
+        task.due = Some(bounded[0].at.clone());
+        return;
+    }
+    task.due_candidates = distinct.into_iter().map(|d| d.at.clone()).collect();
+}
+
+fn is_bounded(phrase: &str) -> bool {
+    let p = phrase.trim_end();
+    ["前", "之前", "以前", "内", "之内", "为止"].iter().any(|w| p.ends_with(w))
 }
 
 /// A `前`/`之前` right after a deadline phrase that the phrase did not take
@@ -269,7 +347,8 @@ fn bound_marker_len(after: &str) -> usize {
 }
 
 const LEADING_FILLERS: &[&str] = &[
-    "你", "您", "尽快", "马上", "赶快", "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
+    "帮我建个任务", "建个任务", "新建任务", "创建任务", "新任务", "好的", "收到", "OK", "ok", "嗯", "一起", "你", "您", "尽快",
+    "马上", "赶快", "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
     "赶紧", "需要", "要", "得", "来", "去", "再", "先", "之前", "以前", "之内", "和",
 ];
 
@@ -296,16 +375,45 @@ fn title(
     let mut cut: Vec<(usize, usize)> = owner_spans.to_vec();
     cut.extend(deadlines.iter().map(|d| (d.span.start, d.span.end + bound_marker_len(&t[d.span.end..]))));
     cut.sort();
-    let mut pieces = Vec::new();
+    // Keep what is left between cuts; a cut joins its neighbours directly
+    // (`PRD周五前发我` → `PRD发我`), punctuation separates clauses.
+    let mut kept = String::with_capacity(t.len());
     let mut pos = 0;
     for (s, e) in cut.into_iter().chain(std::iter::once((t.len(), t.len()))) {
         if s > pos {
-            pieces.extend(t[pos..s].split([',', '，', '。', ';', '；', '\n', '!', '~']));
+            kept.push_str(&t[pos..s]);
         }
+        kept.push(CUT);
         pos = pos.max(e);
     }
-    let parts: Vec<String> = pieces.into_iter().map(clean_fragment).filter(|p| !p.is_empty()).collect();
-    (!parts.is_empty()).then(|| parts.join("，"))
+    let clauses: Vec<String> = kept
+        .split([',', '，', '。', ';', '；', '\n', '!', '~', '！'])
+        .map(join_pieces)
+        .filter(|c| !c.is_empty())
+        .collect();
+    // A lone character left from a cut-up clause (`请假` minus `请`) is
+    // debris, not part of the task, when other clauses carry it.
+    let meaningful: Vec<String> = if clauses.len() > 1 {
+        clauses.iter().filter(|c| c.chars().count() > 1).cloned().collect()
+    } else {
+        clauses
+    };
+    (!meaningful.is_empty()).then(|| meaningful.join("，"))
+}
+
+/// Marks where an owner or a deadline was cut out of the sentence.
+const CUT: char = '\u{1}';
+
+fn join_pieces(clause: &str) -> String {
+    let mut out = String::new();
+    for piece in clause.split(CUT).map(clean_fragment).filter(|p| !p.is_empty()) {
+        let glue = out.ends_with(|c: char| c.is_ascii_alphanumeric()) && piece.starts_with(|c: char| c.is_ascii_alphanumeric());
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(&piece);
+    }
+    clean_fragment(&out)
 }
 
 fn clean_fragment(f: &str) -> String {

@@ -26,7 +26,7 @@ pub fn is_separator(c: char) -> bool {
 pub fn trim_punct(s: &str) -> &str {
     s.trim_matches(|c: char| {
         let paired = matches!(c, '(' | ')' | '（' | '）' | '"' | '“' | '”' | '「' | '」' | '《' | '》');
-        (is_separator(c) && !paired) || c == '-' || c == '*' || c == '·' || c == '•'
+        (is_separator(c) && !paired) || matches!(c, '-' | '*' | '·' | '•' | '√')
     })
 }
 
@@ -157,6 +157,7 @@ const STATUS_WORDS: &[(&str, &str)] = &[
     ("done", "done"),
     ("closed", "done"),
     ("ok了", "done"),
+    ("√", "done"),
 ];
 
 /// A status word found in text.
@@ -327,6 +328,7 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 
 /// Words that start with a surname character but are not names.
 const NOT_NAMES: &[&str] = &[
+    "老板", "老师", "老大", "老铁", "老版", "老接口", "小伙", "小组", "小程序", "小时", "小的", "小问题", "小需求", "阿里", "小红书",
     "麻烦", "冷静", "江湖", "祝大", "路过", "米饭",
     "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周天", "周末", "周报", "周会", "周内", "马上", "方案", "方便", "方向", "方式",
     "方面", "高优", "高于", "任务", "任何", "谢谢", "曾经", "万一", "于是", "程序", "金额", "时间", "时候", "安排", "文档", "文件", "文案",

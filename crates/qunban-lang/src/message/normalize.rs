@@ -25,6 +25,9 @@ pub fn normalize(text: &str) -> String {
                 out.push(' ')
             }
             '\u{FF5F}'..='\u{FF60}' => {}
+            // Check-mark emoji mean "done" (`#3 ✅`); keep them as the `√`
+            // people also type by hand.
+            '\u{2705}' | '\u{2714}' | '\u{2611}' => out.push('√'),
             c if is_emoji(c) => {}
             '\u{3002}' => out.push('。'),
             c => out.push(c),

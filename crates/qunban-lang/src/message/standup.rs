@@ -193,7 +193,7 @@ fn split_numbered(line: &str) -> Vec<&str> {
 
 fn strip_marker(item: &str) -> &str {
     let t = item.trim_start();
-    let t = t.trim_start_matches(|c: char| ('\u{2460}'..='\u{2473}').contains(&c) || matches!(c, '-' | '•' | '·' | '*' | '+'));
+    let t = t.trim_start_matches(|c: char| ('\u{2460}'..='\u{2473}').contains(&c) || matches!(c, '-' | '•' | '·' | '*' | '+' | '√'));
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     if digits > 0 && digits <= 2 {
         let rest = &t[digits..];

@@ -45,7 +45,7 @@ pub struct Applied {
 impl Store {
     /// The member behind a platform identity, registered on first sight.
     pub async fn ensure_member(&self, platform: &str, user_id: &str, display_name: &str) -> Result<Member> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT member_id FROM member_identities WHERE platform = $1 AND platform_user_id = $2")
             .bind(platform)
             .bind(user_id)
@@ -141,7 +141,7 @@ impl Store {
     /// Executes a decision: its commands, its history, and the reply in the
     /// outbox, all or nothing.
     pub async fn apply(&self, ctx: &MessageContext, decision: Decision, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<Applied> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut applied = Applied { replies: decision.replies, ..Default::default() };
         for command in decision.commands {
             match command {
@@ -189,7 +189,7 @@ impl Store {
     /// stand-ups) so `replay` can rebuild it. Configuration — projects,
     /// groups, members, roles, milestones — and the outbox are kept.
     pub async fn reset_derived_state(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         for sql in [
             "DELETE FROM task_history",
             "DELETE FROM task_owners",

@@ -5,7 +5,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
-use sqlx::{Acquire, Any, Row};
+use sqlx::Row;
 
 use crate::{now_secs, Result, Store, StoreError};
 
@@ -103,7 +103,7 @@ impl Store {
     /// the workspace exists nothing changes and no token is returned.
     pub async fn init_workspace(&self, name: &str, timezone: &str, locale: Locale) -> Result<Option<String>> {
         jiff::tz::TimeZone::get(timezone).map_err(|_| StoreError::Invalid(format!("unknown time zone '{timezone}'")))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO workspace (id, name, timezone, locale, created_at) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
         )
@@ -186,7 +186,7 @@ impl Store {
         identities: &[(String, String)],
     ) -> Result<Member> {
         let name = checked_name("member", name)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar("INSERT INTO members (display_name, mobile, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(name)
             .bind(mobile)
@@ -217,7 +217,7 @@ impl Store {
 
     pub async fn member(&self, id: i64) -> Result<Member> {
         let mut conn = self.pool.acquire().await?;
-        member_by_id(&mut conn, id).await
+        member_by_id(&mut *conn, id).await
     }
 
     pub async fn members(&self) -> Result<Vec<Member>> {
@@ -225,7 +225,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(member_by_id(&mut conn, id).await?);
+            out.push(member_by_id(&mut *conn, id).await?);
         }
         Ok(out)
     }
@@ -234,7 +234,7 @@ impl Store {
     pub async fn member_by_name(&self, name: &str) -> Result<Member> {
         let mut conn = self.pool.acquire().await?;
         match find_member_by_name(&mut conn, name).await? {
-            Some(id) => member_by_id(&mut conn, id).await,
+            Some(id) => member_by_id(&mut *conn, id).await,
             None => Err(StoreError::NotFound { kind: "member", name: name.to_string() }),
         }
     }
@@ -272,7 +272,7 @@ impl Store {
             (GroupKind::Subtask, Some(p)) => self.master_group_of(p).await?,
             _ => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO chat_groups (platform, chat_id, name, kind, project_id, parent_group_id, parent_task_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {GROUP_COLUMNS}"
@@ -353,8 +353,7 @@ fn new_token() -> String {
     format!("qb_{}", hex::encode(bytes))
 }
 
-pub(crate) async fn member_by_id<'c, A: Acquire<'c, Database = Any>>(conn: A, id: i64) -> Result<Member> {
-    let mut conn = conn.acquire().await?;
+pub(crate) async fn member_by_id(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Member> {
     let row = sqlx::query("SELECT id, display_name, mobile FROM members WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)

@@ -85,16 +85,38 @@ pub fn year_days(year: i16) -> Option<u32> {
     Some(total)
 }
 
+const fn const_year_days(i: u32) -> u32 {
+    let mut total = 0;
+    let mut m = 1;
+    while m <= 12 {
+        total += if i & (0x10000 >> m) != 0 { 30 } else { 29 };
+        m += 1;
+    }
+    if i & 0xf != 0 {
+        total += if i & 0x10000 != 0 { 30 } else { 29 };
+    }
+    total
+}
+
+/// Days from 1900-01-31 (lunar 1900-01-01) to each lunar new year, summed
+/// at compile time so a festival lookup is a table read.
+const NEW_YEAR_OFFSETS: [u32; 201] = {
+    let mut out = [0u32; 201];
+    let mut k = 1;
+    while k < 201 {
+        out[k] = out[k - 1] + const_year_days(LUNAR_INFO[k - 1]);
+        k += 1;
+    }
+    out
+};
+
 /// Solar date of lunar new year's day (春节) of `year`.
 pub fn new_year(year: i16) -> Option<Date> {
-    // 1900-01-31 was lunar 1900-01-01; a running sum of year lengths is
-    // cheap enough for a table of 201 years.
-    let mut days: i64 = 0;
-    for y in FIRST_YEAR..year {
-        days += i64::from(year_days(y)?);
-    }
     info(year)?;
-    date(1900, 1, 31).checked_add(jiff::Span::new().days(days)).ok()
+    let days = NEW_YEAR_OFFSETS[(year - FIRST_YEAR) as usize];
+    date(1900, 1, 31)
+        .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+        .ok()
 }
 
 /// The solar date of a lunar date; `None` outside 1900–2100 or when the day
@@ -115,7 +137,9 @@ pub fn to_solar(year: i16, month: u8, day: u8, leap: bool) -> Option<Date> {
         offset += i64::from(month_days(year, month, false)?);
     }
     offset += i64::from(day - 1);
-    new_year(year)?.checked_add(jiff::Span::new().days(offset)).ok()
+    new_year(year)?
+        .checked_add(jiff::SignedDuration::from_hours(24 * offset))
+        .ok()
 }
 
 /// The last day of lunar `year` (除夕): the eve of the next new year.

@@ -340,8 +340,39 @@ fn weekday_char(t: &Text, i: usize) -> Option<i64> {
     Some(d)
 }
 
+/// `d` plus `n` days through a day number: calendar spans in jiff are
+/// general (months, DST) and this is on the hot path of every phrase.
 fn add_days(d: Date, n: i64) -> Option<Date> {
-    d.checked_add(Span::new().days(n)).ok()
+    if n == 1 {
+        return d.tomorrow().ok();
+    }
+    let z = days_from_civil(d) + n;
+    civil_from_days(z)
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(d: Date) -> i64 {
+    let (y, m, dd) = (i64::from(d.year()), i64::from(d.month()), i64::from(d.day()));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + dd - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> Option<Date> {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Date::new(i16::try_from(y).ok()?, m as i8, d as i8).ok()
 }
 
 fn monday_of(d: Date) -> Option<Date> {
@@ -1527,4 +1558,24 @@ fn resolve(day: Option<DayRef>, time: Option<TimeSpec>, cx: &Ctx<'_>) -> Option<
         dt = make(d)?;
     }
     Some(dt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let mut d = jiff::civil::date(1999, 12, 25);
+        for n in [-400i64, -1, 0, 1, 2, 7, 31, 60, 365, 366, 1000, 20000] {
+            let want = d.checked_add(Span::new().days(n)).unwrap();
+            assert_eq!(add_days(d, n), Some(want), "{d} + {n}");
+        }
+        for _ in 0..3000 {
+            let next = d.tomorrow().unwrap();
+            assert_eq!(add_days(d, 1), Some(next));
+            assert_eq!(civil_from_days(days_from_civil(d)), Some(d));
+            d = add_days(d, 17).unwrap();
+        }
+    }
 }

@@ -70,6 +70,9 @@ pub fn parse_message(text: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
     if let Some(s) = standup::parse(t) {
         return vec![Intent::Standup(s)];
     }
+    if standup::is_report_without_sections(t) {
+        return vec![Intent::None];
+    }
     let tasks = template::parse(t, ctx);
     if !tasks.is_empty() {
         return tasks.into_iter().map(Intent::CreateTask).collect();

@@ -70,7 +70,11 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     let body = blank(t, &cut);
     let has_verb = contains_any(&body, TASK_VERBS);
     let responsible = responsibility_object(t);
-    if !has_verb && responsible.is_none() {
+    // `这个bug交给王五`: handing over is itself the action.
+    let handed = owners.iter().any(|o| {
+        !o.name.is_empty() && ["交给", "分配给", "指派给"].iter().any(|w| t[o.start..].starts_with(w))
+    });
+    if !has_verb && responsible.is_none() && !handed {
         return None;
     }
     let events = body.replace("会议室", "").replace("会议纪要", "");

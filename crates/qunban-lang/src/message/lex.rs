@@ -263,22 +263,33 @@ pub struct ProgressMatch {
 /// (`60.5%`) is found but has no value: rounding would invent precision the
 /// writer did not give, dropping it would lose what they did.
 pub fn find_progress(s: &str) -> Option<ProgressMatch> {
-    if let Some(k) = s.find("进度") {
-        let after = k + "进度".len();
-        let mut j = after;
-        let rest = &s[after..];
-        let skip: usize = rest
-            .char_indices()
-            .take_while(|&(_, c)| c.is_whitespace() || matches!(c, ':' | '到' | '为' | '是' | '已' | '达' | '了'))
-            .map(|(_, c)| c.len_utf8())
-            .sum();
-        j += skip;
-        if let Some(m) = number_at(s, j) {
-            return Some(ProgressMatch { value: m.0, start: k, end: m.1 });
-        }
+    let keyword = keyword_progress(s);
+    let percent = last_percent(s);
+    match (keyword, percent) {
+        // `进度:30%->60%`: the figure the sentence ends on is the current one.
+        (Some(k), Some(p)) if p.start >= k.end && !s[k.end..p.start].contains([',', '，', ';', '；', '。', '\n']) => Some(ProgressMatch { value: p.value, start: k.start, end: p.end }),
+        (Some(k), _) => Some(k),
+        (None, p) => p,
     }
+}
+
+/// `进度` followed by a number (`进度60`, `进度: 60 %`, `进度到60%`).
+fn keyword_progress(s: &str) -> Option<ProgressMatch> {
+    let k = s.find("进度")?;
+    let after = k + "进度".len();
+    let skip: usize = s[after..]
+        .char_indices()
+        .take_while(|&(_, c)| c.is_whitespace() || matches!(c, ':' | '到' | '为' | '是' | '已' | '达' | '了' | '从'))
+        .map(|(_, c)| c.len_utf8())
+        .sum();
+    let (value, end) = number_at(s, after + skip)?;
+    Some(ProgressMatch { value, start: k, end })
+}
+
+/// The last `N%` figure in the text.
+fn last_percent(s: &str) -> Option<ProgressMatch> {
     let b = s.as_bytes();
-    let pct = b.iter().position(|&c| c == b'%')?;
+    let pct = b.iter().rposition(|&c| c == b'%')?;
     let mut i = pct;
     while i > 0 && b[i - 1] == b' ' {
         i -= 1;
@@ -290,8 +301,7 @@ pub fn find_progress(s: &str) -> Option<ProgressMatch> {
     if i == digits_end {
         return None;
     }
-    let value = parse_int(&s[i..digits_end]);
-    Some(ProgressMatch { value, start: i, end: pct + 1 })
+    Some(ProgressMatch { value: parse_int(&s[i..digits_end]), start: i, end: pct + 1 })
 }
 
 /// A number at byte `j`, optionally followed by spaces and `%`; returns the
@@ -393,6 +403,11 @@ pub fn name_at(s: &str, i: usize, explicit: bool) -> Option<usize> {
     if !is_cjk(first) {
         return None;
     }
+    if explicit {
+        if let Some(len) = display_name(rest) {
+            return Some(len);
+        }
+    }
     let run: Vec<(usize, char)> = rest.char_indices().take_while(|&(_, c)| is_cjk(c) || c == '·').collect();
     let run_len = run.last().map_or(0, |&(k, c)| k + c.len_utf8());
     // After `@` the client separates the mention from the text: take it whole.
@@ -415,6 +430,21 @@ pub fn name_at(s: &str, i: usize, explicit: bool) -> Option<usize> {
         return None;
     }
     Some(len)
+}
+
+/// A mention the client closed with a space or punctuation, taken whole even
+/// with inner dashes (`@产品-小王`): display names are what the team
+/// chose, not what a heuristic guesses.
+fn display_name(rest: &str) -> Option<usize> {
+    let len = rest
+        .char_indices()
+        .find(|&(_, c)| !(is_cjk(c) || c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '·' | '.')))
+        .map_or(rest.len(), |(k, _)| k);
+    let name = rest[..len].trim_end_matches(['-', '.', '_']);
+    let chars = name.chars().count();
+    let closed = len == rest.len() || rest[len..].starts_with(|c: char| c.is_whitespace() || is_separator(c) || c == '@');
+    let has_joiner = name.contains(['-', '_', '·', '.']);
+    (closed && has_joiner && chars <= 16).then_some(name.len())
 }
 
 fn delimited(rest: &str, len: usize) -> bool {

@@ -17,6 +17,9 @@ enum Kind {
     Plan,
     NextPlan,
     Blockers,
+    /// `备注`/`其他`: ends the previous section; a stand-up has no field
+    /// for it, and it is neither work nor an obstacle.
+    Aside,
 }
 
 /// Header words, longest first so `今日计划` wins over `今日`.
@@ -55,6 +58,9 @@ const HEADERS: &[(&str, Kind)] = &[
     ("今天", Kind::Plan),
     ("明日", Kind::NextPlan),
     ("明天", Kind::NextPlan),
+    ("备注", Kind::Aside),
+    ("其他", Kind::Aside),
+    ("其它", Kind::Aside),
     ("Yesterday", Kind::Done),
     ("yesterday", Kind::Done),
     ("Today", Kind::Plan),
@@ -91,13 +97,21 @@ pub fn parse(text: &str) -> Option<Standup> {
             Kind::NextPlan if !has_plan => out.today.extend(items),
             Kind::NextPlan => {}
             Kind::Blockers => out.blockers.extend(items),
+            Kind::Aside => {}
         }
     }
     Some(out)
 }
 
+/// `【日报】…` followed by a bare list: a report, but without sections the
+/// parser cannot tell done from planned work, and it is no task either.
+pub fn is_report_without_sections(text: &str) -> bool {
+    let head = text.trim_start();
+    ["【日报】", "【站会】", "【周报】", "[日报]", "[站会]", "[周报]", "#日报", "#站会", "#周报"].iter().any(|w| head.starts_with(w))
+}
+
 fn distinct_kinds(headers: &[Header]) -> usize {
-    let mut kinds: Vec<Kind> = headers.iter().map(|h| h.kind).collect();
+    let mut kinds: Vec<Kind> = headers.iter().map(|h| h.kind).filter(|k| *k != Kind::Aside).collect();
     kinds.sort_by_key(|k| *k as u8);
     kinds.dedup();
     kinds.len()

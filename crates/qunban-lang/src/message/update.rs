@@ -211,7 +211,7 @@ fn read_progress(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize,
     u.progress = p.value.filter(|&v| v <= 100).and_then(|v| u8::try_from(v).ok());
     let mut start = s + p.start;
     // `完成60%`, `完成了60%`: the verb belongs to the figure.
-    for verb in ["完成了", "完成", "做了", "搞了"] {
+    for verb in ["完成度", "完成率", "完成了", "完成", "做了", "搞了"] {
         if seg[..start].trim_end().ends_with(verb) {
             start = seg[..start].trim_end().len() - verb.len();
             break;
@@ -279,6 +279,11 @@ fn read_priority(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize,
         }
     }
     if let Some(p) = lex::find_priority_token(&seg[s..]) {
+        u.priority = Some(p.to_string());
+        return;
+    }
+    let shorthand = [("最高优", "P0"), ("高优", "P1"), ("低优", "P3")];
+    if let Some((_, p)) = shorthand.iter().find(|(w, _)| seg[s..].contains(w)) {
         u.priority = Some(p.to_string());
     }
 }

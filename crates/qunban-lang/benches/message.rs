@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use qunban_lang::intent::parse_rfc3339;
-use qunban_lang::{parse_message, Calendar, MessageContext};
+use qunban_lang::{find_deadlines, parse_message, Calendar, MessageContext};
 
 struct Msg {
     text: String,
@@ -40,6 +40,17 @@ fn bench(c: &mut Criterion) {
             let mut n = 0usize;
             for (m, ctx) in msgs.iter().zip(&ctxs) {
                 n += parse_message(std::hint::black_box(&m.text), ctx).len();
+            }
+            n
+        })
+    });
+    // The share of the cost that is deadline search, which every free-text
+    // and update message pays at least once.
+    g.bench_function("find_deadlines/corpus", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for m in &msgs {
+                n += find_deadlines(std::hint::black_box(&m.text), &m.now, &calendar).len();
             }
             n
         })

@@ -110,10 +110,16 @@ const BUILTIN: &[(&str, &str)] = &[
 impl Calendar {
     /// The calendar built from the data files shipped in `data/holidays/`.
     pub fn builtin() -> Calendar {
-        // The embedded files are covered by tests; a broken one is a build
-        // defect, so it is reported loudly rather than silently dropped.
-        Calendar::from_texts(BUILTIN.iter().copied())
-            .unwrap_or_else(|e| panic!("embedded holiday data is invalid: {e}"))
+        // Parsed once per process: callers build one per message context.
+        static BUILT: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+        BUILT
+            .get_or_init(|| {
+                // The embedded files are covered by tests; a broken one is a
+                // build defect, so it is reported loudly, not dropped.
+                Calendar::from_texts(BUILTIN.iter().copied())
+                    .unwrap_or_else(|e| panic!("embedded holiday data is invalid: {e}"))
+            })
+            .clone()
     }
 
     /// A calendar with no holidays: plain Monday–Friday weeks. Useful for

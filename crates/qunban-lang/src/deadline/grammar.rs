@@ -280,6 +280,9 @@ fn trailing(t: &Text, i: usize) -> Trail {
 
 /// Past references and recurrences: consumed, never a deadline.
 fn past_or_recurring(t: &Text, i: usize) -> Option<usize> {
+    if !matches!(t.at(i), '大' | '前' | '昨' | '去' | '上' | '刚' | '每') {
+        return None;
+    }
     const PAST: &[&str] = &[
         "大前天", "前天", "昨天", "昨日", "昨晚", "昨夜", "昨儿", "去年", "前年", "上上周", "上上个月",
         "上个星期", "上个礼拜", "上个周", "上个月", "上星期", "上礼拜", "上周", "上月", "上个季度",
@@ -403,6 +406,10 @@ fn month_shift(d: Date, months: i64) -> Option<Date> {
 /// `半个月内`, `N个工作日(内)`, `下一个工作日`. `Some((end, None))` for a
 /// duration in the past (`三天前`).
 fn duration(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, Option<DateTime>)> {
+    let c = t.at(i);
+    if !(c.is_ascii_digit() || is_cn_numeral(c) || matches!(c, '下' | '半')) {
+        return None;
+    }
     if let Some((e, _)) = t.lits(i, &["下一个工作日", "下个工作日", "下一工作日"]) {
         let e = match t.lits(e, &["之内", "以内", "内", "前"]) {
             Some((e2, _)) => e2,
@@ -598,6 +605,9 @@ fn relative_day(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
 }
 
 fn week(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
+    if !matches!(t.at(i), '下' | '这' | '本' | '周' | '星' | '礼') {
+        return None;
+    }
     const PREFIXES: &[(&str, i64)] = &[
         ("下下个", 2),
         ("下下", 2),
@@ -657,6 +667,10 @@ fn quarter_end(y: i16, q: i8) -> Option<Date> {
 }
 
 fn quarter(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
+    let c = t.at(i);
+    if !(matches!(c, '下' | '本' | '这' | '当' | '季' | 'Q' | 'q' | '第' | '1'..='4') || is_cn_numeral(c)) {
+        return None;
+    }
     let today = cx.today;
     let cur_q = (today.month() - 1) / 3 + 1;
     let end_suffix = |e: usize| -> usize {
@@ -729,6 +743,9 @@ fn month_start_rule(today: Date) -> Option<Date> {
 }
 
 fn relative_month(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
+    if !matches!(t.at(i), '下' | '本' | '这' | '当' | '月' | '年') {
+        return None;
+    }
     let today = cx.today;
     const WORDS: &[(&str, i64)] = &[
         ("下下个月", 2),
@@ -795,6 +812,10 @@ fn relative_month(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
 }
 
 fn year_expr(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
+    let c = t.at(i);
+    if !(c.is_ascii_digit() || is_cn_numeral(c) || matches!(c, '今' | '明' | '后')) {
+        return None;
+    }
     let this = cx.today.year();
     let (j, y) = if let Some((e, k)) = t.lits(i, &["今年", "明年", "后年"]) {
         (e, this + k as i16)
@@ -948,6 +969,9 @@ fn numeric_date(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
 
 /// `20号`, `二十号`, `15日`: the next occurrence, today included.
 fn day_of_month(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
+    if !(t.at(i).is_ascii_digit() || is_cn_numeral(t.at(i))) {
+        return None;
+    }
     if !t.number_start_ok(i) {
         return None;
     }
@@ -1300,6 +1324,13 @@ fn resolve_festival(kind: Fk, dir: Dir, cx: &Ctx<'_>) -> Option<Date> {
 // Times of day
 
 fn time_piece(t: &Text, i: usize, after_date: bool) -> Option<(usize, TimeSpec)> {
+    let c = t.at(i);
+    if !(c.is_ascii_digit()
+        || is_cn_numeral(c)
+        || matches!(c, '上' | '早' | '清' | '中' | '午' | '下' | '傍' | '晚' | '夜' | '深' | '半' | '凌' | 'E' | 'e' | 'C' | 'c'))
+    {
+        return None;
+    }
     const PARTS: &[(&str, Part)] = &[
         ("上午", Part::Morning),
         ("早上", Part::Morning),

@@ -80,7 +80,11 @@ pub fn run(cmd: ParseCmd, calendar: &Calendar) -> Result<()> {
             let now = now_arg(a.now.as_deref())?;
             let ctx = MessageContext { now, sender: a.sender, calendar };
             let intents = parse_message(&a.text, &ctx);
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "intents": intents }))?);
+            #[derive(serde::Serialize)]
+            struct Output<'a> {
+                intents: &'a [qunban_lang::Intent],
+            }
+            println!("{}", serde_json::to_string_pretty(&Output { intents: &intents })?);
             Ok(())
         }
     }

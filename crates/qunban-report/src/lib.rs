@@ -1,0 +1,239 @@
+//! Reports, metrics, Gantt charts and exports, computed from stored state and
+//! task history — never by re-reading chat text.
+//!
+//! This crate does no IO. The store loads a [`Dataset`] (plain structs: tasks
+//! with their owners, the history rows that matter, stand-ups, milestones,
+//! goals, risks); the functions here turn it into report structs (serde) and
+//! render those as Markdown, JSON, SVG / Mermaid Gantt charts, CSV, XLSX and
+//! ICS. Import parsing (CSV / XLSX → validated rows) lives here too.
+//!
+//! All instants are unix seconds (UTC); the workspace time zone passed in a
+//! [`Ctx`] decides where days and weeks begin. The metric definitions are in
+//! `docs/METRICS.md`.
+
+pub mod export;
+pub mod gantt;
+pub mod import;
+pub mod markdown;
+pub mod metrics;
+pub mod report;
+pub mod timeline;
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use qunban_core::TaskStatus;
+use serde::{Deserialize, Serialize};
+
+pub use metrics::{compute_metrics, Metrics};
+pub use report::{daily_report, weekly_report, DailyReport, WeeklyReport};
+
+/// One task as reports see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RTask {
+    pub id: i64,
+    pub project_id: i64,
+    pub reference: String,
+    pub title: String,
+    pub status: TaskStatus,
+    pub progress: u8,
+    pub priority: Option<String>,
+    /// Current owners (member ids), in order.
+    pub owners: Vec<i64>,
+    pub due: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub done_at: Option<i64>,
+    pub milestone_id: Option<i64>,
+    pub parent_task_id: Option<i64>,
+    /// Ids of the tasks this one waits for.
+    #[serde(default)]
+    pub depends_on: Vec<i64>,
+}
+
+/// One row of `task_history`. Only `created`, `status`, `due` and `owners`
+/// rows are needed for metrics; other fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub task_id: i64,
+    pub at: i64,
+    pub actor: Option<i64>,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standup {
+    pub member_id: i64,
+    pub project_id: Option<i64>,
+    /// Local day, `YYYY-MM-DD`.
+    pub day: String,
+    pub yesterday: Vec<String>,
+    pub today: Vec<String>,
+    pub blockers: Vec<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Milestone {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub due_at: Option<i64>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    pub metric: Option<String>,
+    pub target: Option<f64>,
+    pub current: Option<f64>,
+    pub unit: Option<String>,
+    pub deadline_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    pub id: i64,
+    pub project_id: i64,
+    pub title: String,
+    pub probability: String,
+    pub impact: String,
+    pub owner: Option<i64>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Everything a report is computed from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Dataset {
+    pub projects: Vec<Project>,
+    pub tasks: Vec<RTask>,
+    /// Ordered by task, then by the order the changes happened.
+    pub history: Vec<HistoryRow>,
+    pub standups: Vec<Standup>,
+    pub milestones: Vec<Milestone>,
+    pub goals: Vec<Goal>,
+    pub risks: Vec<Risk>,
+    /// Member id → display name.
+    pub members: HashMap<i64, String>,
+    /// Members expected to post a stand-up (project roles); when empty, the
+    /// owners of open tasks are expected.
+    pub roster: Vec<i64>,
+}
+
+impl Dataset {
+    pub fn member_name(&self, id: i64) -> String {
+        self.members.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))
+    }
+
+    pub fn owner_names(&self, t: &RTask) -> Vec<String> {
+        t.owners.iter().map(|o| self.member_name(*o)).collect()
+    }
+
+    pub fn project_name(&self, id: i64) -> String {
+        self.projects.iter().find(|p| p.id == id).map(|p| p.name.clone()).unwrap_or_else(|| format!("#{id}"))
+    }
+
+    /// History rows grouped per task (rows must be ordered by task).
+    pub fn history_by_task(&self) -> HashMap<i64, &[HistoryRow]> {
+        let mut out = HashMap::with_capacity(self.tasks.len());
+        let h = &self.history;
+        let mut i = 0;
+        while i < h.len() {
+            let id = h[i].task_id;
+            let mut j = i;
+            while j < h.len() && h[j].task_id == id {
+                j += 1;
+            }
+            out.insert(id, &h[i..j]);
+            i = j;
+        }
+        out
+    }
+}
+
+/// When and where a report is computed.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// "Now" for overdue and the today line.
+    pub now: i64,
+    pub tz: TimeZone,
+}
+
+impl Ctx {
+    pub fn new(now: i64, tz: TimeZone) -> Ctx {
+        Ctx { now, tz }
+    }
+
+    pub fn shanghai(now: i64) -> Ctx {
+        Ctx::new(now, TimeZone::get("Asia/Shanghai").unwrap_or_else(|_| TimeZone::fixed(jiff::tz::offset(8))))
+    }
+
+    /// The local day of an instant.
+    pub fn day_of(&self, t: i64) -> Date {
+        jiff::Timestamp::from_second(t).unwrap_or_default().to_zoned(self.tz.clone()).date()
+    }
+
+    /// The instant a local day starts.
+    pub fn start_of(&self, d: Date) -> i64 {
+        d.to_zoned(self.tz.clone()).map(|z| z.timestamp().as_second()).unwrap_or(0)
+    }
+
+    /// `[start, end)` of a local day.
+    pub fn day_range(&self, d: Date) -> (i64, i64) {
+        (self.start_of(d), self.start_of(d.tomorrow().unwrap_or(d)))
+    }
+
+    /// `[Monday 00:00, next Monday 00:00)` of the ISO week containing `d`.
+    pub fn week_range(&self, d: Date) -> (i64, i64) {
+        let monday = week_monday(d);
+        (self.start_of(monday), self.start_of(add_days(monday, 7)))
+    }
+
+    /// Local `YYYY-MM-DD HH:MM`.
+    pub fn fmt(&self, t: i64) -> String {
+        jiff::Timestamp::from_second(t).unwrap_or_default().to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// Local `M月D日 HH:MM`.
+    pub fn fmt_short(&self, t: i64) -> String {
+        jiff::Timestamp::from_second(t).unwrap_or_default().to_zoned(self.tz.clone()).strftime("%-m月%-d日 %H:%M").to_string()
+    }
+}
+
+pub fn add_days(d: Date, n: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
+}
+
+pub fn week_monday(d: Date) -> Date {
+    add_days(d, -i64::from(d.weekday().to_monday_zero_offset()))
+}
+
+/// ISO week label `2026-W03`.
+pub fn iso_week(d: Date) -> String {
+    let w = d.iso_week_date();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// Parses a `due` history value: an RFC 3339 instant (what the store writes).
+pub fn parse_instant(s: &str) -> Option<i64> {
+    s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+/// Parses an `owners` history value: comma-separated member ids.
+pub fn parse_owner_ids(s: &str) -> Vec<i64> {
+    s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
+}

@@ -1,0 +1,309 @@
+//! Project metrics. Every definition is spelled out in `docs/METRICS.md`;
+//! the comments here only point at the choices.
+
+use std::collections::{BTreeMap, HashMap};
+
+use qunban_core::TaskStatus;
+use serde::Serialize;
+
+use crate::timeline::Timeline;
+use crate::{add_days, iso_week, Ctx, Dataset, RTask};
+
+/// The metrics of one period `[from, to)` (completion-based figures) and of
+/// the moment `ctx.now` (workload, overdue).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    pub from: i64,
+    pub to: i64,
+    pub tasks_total: u64,
+    pub open: u64,
+    pub done: u64,
+    pub cancelled: u64,
+    /// Tasks whose standing completion falls in the period.
+    pub completed: u64,
+    /// Of those, tasks that had a deadline when they were finished.
+    pub completed_with_deadline: u64,
+    pub completed_without_deadline: u64,
+    /// Finished no later than the deadline in force at completion.
+    pub on_time_final: u64,
+    pub on_time_final_rate: Option<f64>,
+    /// Finished no later than the deadline the task was created with.
+    pub on_time_original: u64,
+    pub on_time_original_rate: Option<f64>,
+    /// Finished after the deadline in force at completion.
+    pub late: u64,
+    pub delay_rate: Option<f64>,
+    /// Mean lateness of the late tasks, in hours.
+    pub avg_delay_hours: Option<f64>,
+    /// Completed tasks whose deadline was moved at least once.
+    pub completed_with_moved_deadline: u64,
+    /// Cycle time (created → standing completion), nearest-rank percentiles, hours.
+    pub cycle_time_p50_hours: Option<f64>,
+    pub cycle_time_p90_hours: Option<f64>,
+    /// Deadline moves made during the period (all tasks).
+    pub deadline_moves: u64,
+    /// Of those, moves to a later deadline.
+    pub deadline_slips: u64,
+    /// Done → not done transitions during the period.
+    pub reopens: u64,
+    /// Owner changes during the period.
+    pub reassignments: u64,
+    /// Open tasks past their deadline at `now`.
+    pub overdue: u64,
+    pub throughput: Vec<Throughput>,
+    pub workload: Vec<Workload>,
+    pub milestones: Vec<Burn>,
+    pub goals: Vec<GoalProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Throughput {
+    pub member: String,
+    /// ISO week, `2026-W03`.
+    pub week: String,
+    pub completed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Workload {
+    pub member: String,
+    pub open: u64,
+    pub due_this_week: u64,
+    pub overdue: u64,
+    pub blocked: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Burn {
+    pub milestone: String,
+    pub due_at: Option<i64>,
+    pub points: Vec<BurnPoint>,
+}
+
+/// The state of a milestone at the end of a local day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BurnPoint {
+    pub day: String,
+    /// Tasks in the milestone that exist and are not cancelled.
+    pub scope: u64,
+    pub done: u64,
+    pub remaining: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoalProgress {
+    pub name: String,
+    pub current: Option<f64>,
+    pub target: Option<f64>,
+    pub unit: Option<String>,
+    /// current / target, when both are known and target ≠ 0.
+    pub ratio: Option<f64>,
+    pub deadline_at: Option<i64>,
+}
+
+/// The nearest-rank percentile: the smallest value with at least `p` % of
+/// the values at or below it. `values` need not be sorted.
+pub fn nearest_rank(values: &[i64], p: u32) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let n = v.len() as u64;
+    let rank = (u64::from(p) * n).div_ceil(100).max(1);
+    Some(v[(rank - 1) as usize])
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Most burn-down points kept per milestone (the latest days).
+pub const MAX_BURN_POINTS: usize = 120;
+
+/// Computes the metrics of `data` for the period `[from, to)`.
+pub fn compute_metrics(data: &Dataset, ctx: &Ctx, from: i64, to: i64) -> Metrics {
+    let by_task = data.history_by_task();
+    let timelines: Vec<(&RTask, Timeline)> =
+        data.tasks.iter().map(|t| (t, Timeline::build(t, by_task.get(&t.id).copied().unwrap_or(&[])))).collect();
+    metrics_from(data, ctx, from, to, &timelines, &by_task)
+}
+
+pub(crate) fn metrics_from(
+    data: &Dataset,
+    ctx: &Ctx,
+    from: i64,
+    to: i64,
+    timelines: &[(&RTask, Timeline)],
+    by_task: &HashMap<i64, &[crate::HistoryRow]>,
+) -> Metrics {
+    let mut m = Metrics { from, to, ..Default::default() };
+    let mut cycle = Vec::new();
+    let mut delays = Vec::new();
+    let mut throughput: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    let today = ctx.day_of(ctx.now);
+    let (week_start, week_end) = ctx.week_range(today);
+    let mut workload: BTreeMap<i64, Workload> = BTreeMap::new();
+
+    for (t, tl) in timelines {
+        m.tasks_total += 1;
+        match t.status {
+            TaskStatus::Done => m.done += 1,
+            TaskStatus::Cancelled => m.cancelled += 1,
+            _ => m.open += 1,
+        }
+        // Changes made during the period.
+        for r in by_task.get(&t.id).copied().unwrap_or(&[]) {
+            if r.at < from || r.at >= to {
+                continue;
+            }
+            match r.field.as_str() {
+                "owners" => m.reassignments += 1,
+                "status" if r.old_value.as_deref() == Some("done") && r.new_value.as_deref() != Some("done") => m.reopens += 1,
+                "due" => {
+                    let old = r.old_value.as_deref().and_then(crate::parse_instant);
+                    let new = r.new_value.as_deref().and_then(crate::parse_instant);
+                    if let (Some(o), Some(n)) = (old, new) {
+                        if o != n {
+                            m.deadline_moves += 1;
+                            if n > o {
+                                m.deadline_slips += 1;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The standing completion, if it falls in the period.
+        if let Some(done) = tl.final_done.filter(|d| *d >= from && *d < to) {
+            m.completed += 1;
+            cycle.push(done - t.created_at);
+            if tl.deadline_moves > 0 {
+                m.completed_with_moved_deadline += 1;
+            }
+            match tl.due_at(done) {
+                Some(due) => {
+                    m.completed_with_deadline += 1;
+                    if done <= due {
+                        m.on_time_final += 1;
+                    } else {
+                        m.late += 1;
+                        delays.push(done - due);
+                    }
+                    if tl.original_due.is_some_and(|o| done <= o) {
+                        m.on_time_original += 1;
+                    }
+                }
+                None => m.completed_without_deadline += 1,
+            }
+            let week = ctx.day_of(done);
+            let week_key = crate::week_monday(week).to_string();
+            for o in tl.owners_at(done) {
+                *throughput.entry((week_key.clone(), *o)).or_default() += 1;
+            }
+        }
+        // Workload at `now`.
+        if !t.status.is_closed() {
+            let overdue = t.due.is_some_and(|d| d < ctx.now);
+            if overdue {
+                m.overdue += 1;
+            }
+            for o in &t.owners {
+                let w = workload.entry(*o).or_insert_with(|| Workload {
+                    member: data.member_name(*o),
+                    open: 0,
+                    due_this_week: 0,
+                    overdue: 0,
+                    blocked: 0,
+                });
+                w.open += 1;
+                if t.due.is_some_and(|d| d >= week_start && d < week_end) {
+                    w.due_this_week += 1;
+                }
+                if overdue {
+                    w.overdue += 1;
+                }
+                if t.status == TaskStatus::Blocked {
+                    w.blocked += 1;
+                }
+            }
+        }
+    }
+    m.on_time_final_rate = ratio(m.on_time_final, m.completed_with_deadline);
+    m.on_time_original_rate = ratio(m.on_time_original, m.completed_with_deadline);
+    m.delay_rate = ratio(m.late, m.completed_with_deadline);
+    m.avg_delay_hours = (!delays.is_empty()).then(|| delays.iter().sum::<i64>() as f64 / delays.len() as f64 / 3600.0);
+    m.cycle_time_p50_hours = nearest_rank(&cycle, 50).map(|s| s as f64 / 3600.0);
+    m.cycle_time_p90_hours = nearest_rank(&cycle, 90).map(|s| s as f64 / 3600.0);
+    m.throughput = throughput
+        .into_iter()
+        .map(|((week, member), completed)| {
+            let monday: jiff::civil::Date = week.parse().unwrap_or_default();
+            Throughput { member: data.member_name(member), week: iso_week(monday), completed }
+        })
+        .collect();
+    let mut wl: Vec<Workload> = workload.into_values().collect();
+    wl.sort_by(|a, b| b.open.cmp(&a.open).then_with(|| a.member.cmp(&b.member)));
+    m.workload = wl;
+    m.milestones = burns(data, ctx, timelines);
+    m.goals = data
+        .goals
+        .iter()
+        .map(|g| GoalProgress {
+            name: g.name.clone(),
+            current: g.current,
+            target: g.target,
+            unit: g.unit.clone(),
+            ratio: match (g.current, g.target) {
+                (Some(c), Some(t)) if t != 0.0 => Some(c / t),
+                _ => None,
+            },
+            deadline_at: g.deadline_at,
+        })
+        .collect();
+    m
+}
+
+/// Burn-down / burn-up per milestone: one point per local day from the
+/// milestone's first task to its due day (or today, whichever is later but
+/// not after today), the last [`MAX_BURN_POINTS`] days.
+fn burns(data: &Dataset, ctx: &Ctx, timelines: &[(&RTask, Timeline)]) -> Vec<Burn> {
+    let mut out = Vec::new();
+    for ms in &data.milestones {
+        let members: Vec<&Timeline> = timelines.iter().filter(|(t, _)| t.milestone_id == Some(ms.id)).map(|(_, tl)| tl).collect();
+        let Some(first) = members.iter().map(|tl| tl.created_at).min() else {
+            out.push(Burn { milestone: ms.name.clone(), due_at: ms.due_at, points: vec![] });
+            continue;
+        };
+        let today = ctx.day_of(ctx.now);
+        let mut last = ms.due_at.map(|d| ctx.day_of(d)).unwrap_or(today);
+        if last > today {
+            last = today;
+        }
+        let mut day = ctx.day_of(first);
+        let span = (last - day).get_days() as i64;
+        if span >= MAX_BURN_POINTS as i64 {
+            day = add_days(last, -(MAX_BURN_POINTS as i64 - 1));
+        }
+        let mut points = Vec::new();
+        while day <= last {
+            let (_, end) = ctx.day_range(day);
+            let (mut scope, mut done) = (0, 0);
+            for tl in &members {
+                match tl.status_at(end - 1) {
+                    None | Some(TaskStatus::Cancelled) => {}
+                    Some(TaskStatus::Done) => {
+                        scope += 1;
+                        done += 1;
+                    }
+                    Some(_) => scope += 1,
+                }
+            }
+            points.push(BurnPoint { day: day.to_string(), scope, done, remaining: scope - done });
+            day = add_days(day, 1);
+        }
+        out.push(Burn { milestone: ms.name.clone(), due_at: ms.due_at, points });
+    }
+    out
+}

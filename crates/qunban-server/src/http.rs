@@ -66,6 +66,7 @@ pub fn router(engine: Engine) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .merge(crate::connectors::routes())
         .with_state(engine)
 }
 

@@ -5,6 +5,8 @@
 //! callback, a chat-export import, the playground, or a replay of the log.
 //! [`http`] puts the platform callbacks and the REST API in front of it.
 
+pub mod connectors;
+pub mod delivery;
 pub mod http;
 pub mod pipeline;
 

@@ -51,13 +51,20 @@ impl Engine {
     /// the log (a platform retry, a re-import) is not applied twice; its
     /// earlier reply is returned so the platform sees the same answer.
     pub async fn handle(&self, msg: InboundMessage) -> Result<Handled, StoreError> {
+        self.handle_with(msg, true).await
+    }
+
+    /// [`Engine::handle`] with control over notifications: a chat-history
+    /// import passes `emit_outbox = false` so the group is not answered (and
+    /// webhook subscribers not told) about messages from the past.
+    pub async fn handle_with(&self, msg: InboundMessage, emit_outbox: bool) -> Result<Handled, StoreError> {
         let (id, fresh) = self.store.append_message(&msg).await?;
         if !fresh {
             let reply = self.store.reply_for_message(id).await?;
             return Ok(Handled { message_id: id, duplicate: true, reply, ..Default::default() });
         }
         let logged = self.store.message(id).await?.ok_or_else(|| StoreError::Corrupt(format!("message {id} vanished")))?;
-        let applied = self.process(&logged, true).await?;
+        let applied = self.process(&logged, emit_outbox).await?;
         Ok(Handled { message_id: id, duplicate: false, reply: applied.text, created: applied.created, updated: applied.updated })
     }
 

@@ -143,12 +143,14 @@ impl Store {
     pub async fn apply(&self, ctx: &MessageContext, decision: Decision, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<Applied> {
         let mut tx = self.begin().await?;
         let mut applied = Applied { replies: decision.replies, ..Default::default() };
+        let mut changes = Vec::new();
         for command in decision.commands {
             match command {
                 Command::CreateTask(new) => {
                     let reply = create_task(&mut *tx, ctx, &new).await?;
                     if let Reply::Created { reference, .. } = &reply {
                         applied.created.push(reference.clone());
+                        changes.push(crate::connectors::TaskChange::Created { project_id: new.project_id, reference: reference.clone() });
                     }
                     applied.replies.push(reply);
                 }
@@ -156,6 +158,7 @@ impl Store {
                     let reply = update_task(&mut *tx, ctx, task_id, &reference, patch, owner_names).await?;
                     if let Reply::Updated { reference, .. } = &reply {
                         applied.updated.push(reference.clone());
+                        changes.push(crate::connectors::TaskChange::Updated { task_id });
                     }
                     applied.replies.push(reply);
                 }
@@ -180,6 +183,11 @@ impl Store {
             };
             let payload = serde_json::json!({ "text": text, "reply_to": ctx.message_id });
             applied.outbox_id = crate::outbox::enqueue(&mut tx, &key, Some(group.id), "reply", &payload, ctx.now).await?;
+        }
+        // Generic-webhook subscribers hear about task changes in the same
+        // transaction; replays and imports notify no one.
+        if ctx.emit_outbox {
+            crate::connectors::emit_task_events(&mut tx, ctx.message_id, &ctx.source, &changes, ctx.now).await?;
         }
         tx.commit().await?;
         Ok(applied)

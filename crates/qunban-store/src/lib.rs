@@ -7,6 +7,7 @@
 //! date-time types.
 
 mod apply;
+mod connectors;
 mod directory;
 mod error;
 mod log;
@@ -21,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use apply::{Applied, MessageContext};
+pub use connectors::{redact_url, Connector, ConnectorConfig, ConnectorKind, GroupRobot, MentionTarget, ReplyRoute, RobotKind};
 pub use directory::{Group, Member, Project, Workspace};
 pub use error::StoreError;
 pub use log::{InboundMessage, LoggedMessage};

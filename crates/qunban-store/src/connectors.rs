@@ -468,6 +468,19 @@ impl Store {
         Ok(n)
     }
 
+    /// `qunban outbox retry`: puts a dead (or waiting) row back in the queue
+    /// now with a fresh set of attempts. Returns false for an unknown or
+    /// already delivered row.
+    pub async fn requeue_outbox(&self, id: i64) -> Result<bool> {
+        let n = sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status <> 'sent'")
+            .bind(id)
+            .bind(now_secs())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
     /// Outbox rows that gave up, newest first.
     pub async fn dead_letters(&self, limit: i64) -> Result<Vec<crate::OutboxItem>> {
         self.outbox(Some(crate::OutboxStatus::Dead), limit).await

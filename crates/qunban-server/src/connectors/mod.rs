@@ -14,6 +14,7 @@
 mod dingtalk;
 mod feishu;
 mod generic;
+pub mod import;
 mod wecom;
 
 use axum::body::Bytes;

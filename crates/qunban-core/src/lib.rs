@@ -11,6 +11,7 @@ pub mod command;
 pub mod interpret;
 pub mod model;
 pub mod reply;
+pub mod schedule;
 pub mod task;
 
 pub use command::{Command, NewTask, TaskPatch};

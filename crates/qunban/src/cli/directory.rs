@@ -105,6 +105,27 @@ pub enum GroupCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Set the robot that posts the group's notifications (replies, reminders).
+    #[command(after_help = "Examples:\n  qunban group set-robot 官网改版总控群 --wecom-webhook 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY'\n  qunban group set-robot 钉钉群 --dingtalk-webhook 'https://oapi.dingtalk.com/robot/send?access_token=T' --dingtalk-secret SECxxxx\n  qunban group set-robot 飞书群 --feishu-webhook https://open.feishu.cn/open-apis/bot/v2/hook/UUID --feishu-secret S")]
+    SetRobot {
+        /// Group name, or PLATFORM:CHAT_ID.
+        group: String,
+        /// WeCom group robot webhook URL (or just its key).
+        #[arg(long, conflicts_with_all = ["dingtalk_webhook", "feishu_webhook"], required_unless_present_any = ["dingtalk_webhook", "feishu_webhook"])]
+        wecom_webhook: Option<String>,
+        /// DingTalk custom robot webhook URL.
+        #[arg(long, conflicts_with = "feishu_webhook")]
+        dingtalk_webhook: Option<String>,
+        /// The DingTalk robot's 加签 secret (SEC…).
+        #[arg(long, requires = "dingtalk_webhook")]
+        dingtalk_secret: Option<String>,
+        /// Feishu custom bot webhook URL.
+        #[arg(long)]
+        feishu_webhook: Option<String>,
+        /// The Feishu bot's signature secret.
+        #[arg(long, requires = "feishu_webhook")]
+        feishu_secret: Option<String>,
+    },
     /// List groups.
     List {
         #[arg(long)]
@@ -131,6 +152,19 @@ pub async fn group(cmd: GroupCmd, store: &Store) -> Result<()> {
                 println!("Group '{}' ({}:{}) added as {}.", g.name, g.platform, g.chat_id, g.kind);
                 Ok(())
             }
+        }
+        GroupCmd::SetRobot { group, wecom_webhook, dingtalk_webhook, dingtalk_secret, feishu_webhook, feishu_secret } => {
+            use qunban_store::RobotKind;
+            let g = store.group_by_name(&group).await?;
+            let (kind, url, secret) = match (wecom_webhook, dingtalk_webhook, feishu_webhook) {
+                (Some(u), _, _) => (RobotKind::Wecom, u, None),
+                (_, Some(u), _) => (RobotKind::Dingtalk, u, dingtalk_secret),
+                (_, _, Some(u)) => (RobotKind::Feishu, u, feishu_secret),
+                _ => bail!("give one of --wecom-webhook, --dingtalk-webhook, --feishu-webhook"),
+            };
+            store.set_group_robot(g.id, kind, &url, secret.as_deref()).await?;
+            println!("Group '{}' now posts through its {} robot ({}).", g.name, kind.as_str(), qunban_store::redact_url(&url));
+            Ok(())
         }
         GroupCmd::List { json } => {
             let groups = store.groups().await?;

@@ -1,6 +1,9 @@
 //! Command-line definitions and their dispatch.
 
+mod connector;
 mod directory;
+mod import;
+mod outbox;
 mod parse;
 mod serve;
 mod tasks;
@@ -61,6 +64,15 @@ pub enum Command {
     /// Show what qunban understands in a text (deadlines, messages).
     #[command(subcommand)]
     Parse(parse::ParseCmd),
+    /// Platform connectors: WeCom, DingTalk, Feishu callbacks and generic webhooks.
+    #[command(subcommand, after_help = "Examples:\n  qunban connector add wecom-bot --name pm-bot --token T --aes-key K43\n  qunban connector list --json")]
+    Connector(connector::ConnectorCmd),
+    /// The outbox of bot messages: list, retry dead letters.
+    #[command(subcommand, after_help = "Examples:\n  qunban outbox list --failed\n  qunban outbox retry 42")]
+    Outbox(outbox::OutboxCmd),
+    /// Import chat history (WeChatMsg TXT/CSV exports).
+    #[command(subcommand, after_help = "Examples:\n  qunban import chat 聊天记录.txt --group 官网改版群")]
+    Import(import::ImportCmd),
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -79,6 +91,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Task(c) => tasks::task(c, &engine).await,
                 Command::Say(a) => tasks::say(a, &engine).await,
                 Command::Replay(a) => tasks::replay(a, &engine).await,
+                Command::Connector(c) => connector::run(c, &store).await,
+                Command::Outbox(c) => outbox::run(c, &store).await,
+                Command::Import(c) => import::run(c, &engine).await,
                 Command::Parse(_) => unreachable!("handled above"),
             };
             store.close().await;

@@ -24,6 +24,8 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     println!("qunban listening on http://{}", listener.local_addr()?);
+    // Delivers the outbox (replies, robot messages, webhook events) while serving.
+    let _delivery = qunban_server::delivery::spawn(engine.store().clone(), Default::default());
     qunban_server::http::serve(engine, listener).await?;
     Ok(())
 }

@@ -306,7 +306,7 @@ impl Worker {
         };
         // 1. The message's own reply URL, while it works.
         if let Some((_, r)) = &route {
-            let live = r.expires_at.map_or(true, |t| t > now_s + 5);
+            let live = r.expires_at.is_none_or(|t| t > now_s + 5);
             match (r.url_kind.as_deref(), &r.url, live) {
                 (Some("dingtalk_session"), Some(url), true) => {
                     let msg = message(mentions("dingtalk").await?);

@@ -494,7 +494,7 @@ async fn enqueue_event(conn: &mut AnyConnection, event_type: &str, key: &str, da
         let id: i64 = r.try_get("id")?;
         let config: String = r.try_get("config")?;
         let config: ConnectorConfig = serde_json::from_str(&config).unwrap_or_default();
-        if config.url.as_deref().map_or(true, |u| u.trim().is_empty()) {
+        if config.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
             continue;
         }
         let event_id = format!("evt:{id}:{key}");

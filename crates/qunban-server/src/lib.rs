@@ -9,5 +9,6 @@ pub mod connectors;
 pub mod delivery;
 pub mod http;
 pub mod pipeline;
+pub mod scheduler;
 
 pub use pipeline::{Engine, Handled, ReplayReport};

@@ -12,6 +12,7 @@ mod directory;
 mod error;
 mod log;
 mod outbox;
+mod schedule;
 mod tasks;
 
 use std::path::Path;
@@ -27,6 +28,7 @@ pub use directory::{Group, Member, Project, Workspace};
 pub use error::StoreError;
 pub use log::{InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};
+pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use tasks::{HistoryEntry, TaskFilter, TaskView};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

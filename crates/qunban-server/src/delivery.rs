@@ -289,21 +289,23 @@ impl Worker {
                 return Ok(Plan::Wait(grace_end));
             }
         }
-        let mentions = |platform: &'static str| async move {
-            match reply_to {
-                Some(m) => self.store.mentions_for_message(m, platform).await,
-                None => Ok(Vec::new()),
+        // Rows that say whom to mention (scheduler reminders) are taken at
+        // their word; replies mention the owners of the tasks they report.
+        let listed: Option<Vec<Mention>> = item.payload.get("mentions").and_then(|m| serde_json::from_value(m.clone()).ok());
+        let mentions = |platform: &'static str| {
+            let listed = listed.clone();
+            async move {
+                if let Some(listed) = listed {
+                    return Ok::<_, StoreError>(listed);
+                }
+                let targets = match reply_to {
+                    Some(m) => self.store.mentions_for_message(m, platform).await?,
+                    None => Vec::new(),
+                };
+                Ok(targets.into_iter().map(|t| Mention { display_name: t.display_name, platform_user_id: t.platform_user_id, mobile: t.mobile }).collect())
             }
         };
-        let message = |targets: Vec<qunban_store::MentionTarget>| OutboundMessage {
-            text: text.to_string(),
-            markdown: None,
-            mentions: targets
-                .into_iter()
-                .map(|t| Mention { display_name: t.display_name, platform_user_id: t.platform_user_id, mobile: t.mobile })
-                .collect(),
-            mention_all: false,
-        };
+        let message = |mentions: Vec<Mention>| OutboundMessage { text: text.to_string(), markdown: None, mentions, mention_all: false };
         // 1. The message's own reply URL, while it works.
         if let Some((_, r)) = &route {
             let live = r.expires_at.is_none_or(|t| t > now_s + 5);

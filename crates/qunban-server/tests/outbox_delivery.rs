@@ -101,6 +101,13 @@ async fn dingtalk_custom_robot_is_signed_and_mentions_by_mobile() {
     assert_eq!(rec["body"]["at"]["atMobiles"], serde_json::json!(["13800001111"]));
     assert!(rec["body"]["text"]["content"].as_str().unwrap().contains("@13800001111"));
 
+    // Scheduler rows name whom to mention; the worker takes them as given.
+    let reminder = serde_json::json!({ "text": "提醒：今天截止", "mentions": [{ "display_name": "王五", "platform_user_id": "wangwu", "mobile": null }] });
+    app.store.enqueue("r1", Some(group), "reminder", &reminder).await.unwrap();
+    assert_eq!(worker.run_once().await.unwrap().sent, 1);
+    assert!(eventually(5, || async { sink.records().len() == 2 }).await);
+    assert_eq!(sink.records()[1]["body"]["at"]["atUserIds"], serde_json::json!(["wangwu"]));
+
     // A wrong secret is a permanent error (310000): parked at once.
     app.store.set_group_robot(group, RobotKind::Dingtalk, &url, Some("SECwrong")).await.unwrap();
     app.store.enqueue("x1", Some(group), "reminder", &serde_json::json!({ "text": "提醒" })).await.unwrap();

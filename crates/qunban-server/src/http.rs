@@ -67,6 +67,7 @@ pub fn router(engine: Engine) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .merge(crate::connectors::routes())
+        .merge(crate::http_reports::routes())
         .with_state(engine)
 }
 

@@ -8,6 +8,7 @@
 pub mod connectors;
 pub mod delivery;
 pub mod http;
+pub mod http_reports;
 pub mod pipeline;
 pub mod scheduler;
 

@@ -12,6 +12,7 @@ mod directory;
 mod error;
 mod log;
 mod outbox;
+mod reports;
 mod schedule;
 mod tasks;
 
@@ -28,6 +29,7 @@ pub use directory::{Group, Member, Project, Workspace};
 pub use error::StoreError;
 pub use log::{InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};
+pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use tasks::{HistoryEntry, TaskFilter, TaskView};
 

@@ -2,9 +2,12 @@
 
 mod connector;
 mod directory;
+mod export;
 mod import;
 mod outbox;
+mod import_tasks;
 mod parse;
+mod report;
 mod serve;
 mod tasks;
 
@@ -64,6 +67,15 @@ pub enum Command {
     /// Show what qunban understands in a text (deadlines, messages).
     #[command(subcommand)]
     Parse(parse::ParseCmd),
+    /// Reports: daily (with the stand-up digest), weekly, metrics.
+    #[command(subcommand, after_help = "Examples:\n  qunban report daily --project 官网改版\n  qunban report weekly --project 官网改版 --date 2026-01-15 --format json\n  qunban report metrics --project 官网改版 --from 2026-01-01 --to 2026-03-31")]
+    Report(report::ReportCmd),
+    /// Exports: CSV, XLSX, ICS calendar, Gantt (SVG / Mermaid), JSON.
+    #[command(subcommand, after_help = "Examples:\n  qunban export xlsx -o 任务.xlsx\n  qunban export ics --member 张三 -o 张三.ics\n  qunban export gantt --project 官网改版 --format mermaid")]
+    Export(export::ExportCmd),
+    /// Benchmarks on generated data in a temporary database.
+    #[command(subcommand, after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --baseline")]
+    Bench(report::BenchCmd),
     /// Platform connectors: WeCom, DingTalk, Feishu callbacks and generic webhooks.
     #[command(subcommand, after_help = "Examples:\n  qunban connector add wecom-bot --name pm-bot --token T --aes-key K43\n  qunban connector list --json")]
     Connector(connector::ConnectorCmd),
@@ -79,6 +91,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let calendar = Arc::new(load_calendar(cli.holidays_dir.as_deref())?);
     match cli.command {
         Command::Parse(cmd) => parse::run(cmd, &calendar),
+        Command::Bench(cmd) => report::bench(cmd).await,
         command => {
             let store = Store::open(&cli.database_url).await.context("cannot open the database")?;
             let engine = Engine::new(store.clone(), calendar);
@@ -94,7 +107,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Connector(c) => connector::run(c, &store).await,
                 Command::Outbox(c) => outbox::run(c, &store).await,
                 Command::Import(c) => import::run(c, &engine).await,
-                Command::Parse(_) => unreachable!("handled above"),
+                Command::Report(c) => report::run(c, &engine).await,
+                Command::Export(c) => export::run(c, &engine).await,
+                Command::Parse(_) | Command::Bench(_) => unreachable!("handled above"),
             };
             store.close().await;
             result

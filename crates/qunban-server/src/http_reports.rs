@@ -1,0 +1,112 @@
+//! HTTP for reports: subscribable ICS calendar feeds and JSON reports.
+//!
+//! - `GET /api/v1/calendar/project/{name}.ics?token=…` and
+//!   `GET /api/v1/calendar/member/{name}.ics?token=…`: deadlines as an
+//!   iCalendar feed. Calendar apps cannot send headers, so the API token
+//!   travels in the query string (use a dedicated token).
+//! - `GET /api/v1/reports/{daily|weekly|metrics}?project=…&date=YYYY-MM-DD`
+//!   (bearer token): the report as JSON.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use qunban_report::export::IcsOptions;
+use qunban_report::Ctx;
+use qunban_store::StandupDays;
+use serde::Deserialize;
+
+use crate::http::ApiError;
+use crate::pipeline::Engine;
+
+pub fn routes() -> Router<Engine> {
+    Router::new()
+        .route("/api/v1/calendar/{kind}/{file}", get(calendar))
+        .route("/api/v1/reports/{kind}", get(report))
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+    #[serde(default)]
+    all: bool,
+}
+
+async fn check(engine: &Engine, token: Option<&str>) -> Result<(), ApiError> {
+    let token = token.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing token"))?;
+    match engine.store().check_token(token.trim()).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API token")),
+    }
+}
+
+async fn calendar(State(engine): State<Engine>, Path((kind, file)): Path<(String, String)>, Query(q): Query<TokenQuery>) -> Result<Response, ApiError> {
+    check(&engine, q.token.as_deref()).await?;
+    let name = file.strip_suffix(".ics").unwrap_or(&file).to_string();
+    let store = engine.store();
+    let tz = engine.workspace().await?.tz();
+    let ctx = Ctx::new(jiff::Timestamp::now().as_second(), tz);
+    let (data, opts) = match kind.as_str() {
+        "project" => {
+            let p = store.project_by_name(&name).await?;
+            let data = store.report_dataset(Some(p.id), &StandupDays::default()).await?;
+            (data, IcsOptions { name: format!("{} 截止时间", p.name), include_closed: q.all, ..Default::default() })
+        }
+        "member" => {
+            let m = store.member_by_name(&name).await?;
+            let data = store.report_dataset(None, &StandupDays::default()).await?;
+            (data, IcsOptions { name: format!("{} 的截止时间", m.display_name), member: Some(m.id), include_closed: q.all, ..Default::default() })
+        }
+        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "calendar kind must be project or member")),
+    };
+    let body = qunban_report::export::ics(&data, &ctx, &opts);
+    Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], body).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    project: String,
+    date: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn report(State(engine): State<Engine>, headers: HeaderMap, Path(kind): Path<String>, Query(q): Query<ReportQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    check(&engine, token).await?;
+    let bad = |what: &str, e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{what}: {e}"));
+    let parse = |s: &Option<String>, what: &str| -> Result<Option<jiff::civil::Date>, ApiError> {
+        s.as_deref().map(|d| d.parse::<jiff::civil::Date>().map_err(|e| bad(what, e.to_string()))).transpose()
+    };
+    let date = parse(&q.date, "date")?;
+    let (from, to) = (parse(&q.from, "from")?, parse(&q.to, "to")?);
+    let store = engine.store();
+    let tz = engine.workspace().await?.tz();
+    let ctx = Ctx::new(jiff::Timestamp::now().as_second(), tz);
+    let day = date.unwrap_or_else(|| ctx.day_of(ctx.now));
+    let p = store.project_by_name(&q.project).await?;
+    let monday = qunban_report::week_monday(day);
+    let days = if kind == "daily" {
+        StandupDays { from: day.to_string(), to: day.to_string() }
+    } else {
+        StandupDays { from: monday.to_string(), to: qunban_report::add_days(monday, 6).to_string() }
+    };
+    let data = store.report_dataset(Some(p.id), &days).await?;
+    let v = match kind.as_str() {
+        "daily" => serde_json::to_value(qunban_report::daily_report(&data, &ctx, day)),
+        "weekly" => serde_json::to_value(qunban_report::weekly_report(&data, &ctx, day)),
+        "metrics" => {
+            let (a, b) = match (from, to) {
+                (Some(f), Some(t)) => (ctx.start_of(f), ctx.start_of(qunban_report::add_days(t, 1))),
+                _ => ctx.week_range(day),
+            };
+            serde_json::to_value(qunban_report::compute_metrics(&data, &ctx, a, b))
+        }
+        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "report must be daily, weekly or metrics")),
+    };
+    Ok(Json(v.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?))
+}

@@ -1,0 +1,194 @@
+//! `qunban report daily|weekly|metrics` and `qunban bench reports`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use jiff::civil::Date;
+use qunban_report::{add_days, Ctx};
+use qunban_server::Engine;
+use qunban_store::{StandupDays, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The project name.
+    #[arg(long)]
+    pub project: String,
+    /// The day (YYYY-MM-DD, workspace time zone); defaults to today. Weekly
+    /// and metrics use the ISO week (Monday–Sunday) containing it.
+    #[arg(long)]
+    pub date: Option<Date>,
+    /// Metrics only: start of the period (inclusive), instead of the week.
+    #[arg(long, requires = "to")]
+    pub from: Option<Date>,
+    /// Metrics only: end of the period (inclusive).
+    #[arg(long, requires = "from")]
+    pub to: Option<Date>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: Format,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Daily report: done, new, due today, overdue, blocked, deadline changes,
+    /// and the stand-up digest (per person, and who is missing).
+    #[command(after_help = "Examples:\n  qunban report daily --project 官网改版\n  qunban report daily --project 官网改版 --date 2026-01-15 --format json")]
+    Daily(ReportArgs),
+    /// Weekly report: done, slipped, new risks, due next week, and the week's metrics.
+    #[command(after_help = "Examples:\n  qunban report weekly --project 官网改版\n  qunban report weekly --project 官网改版 --date 2026-01-15 > 周报.md")]
+    Weekly(ReportArgs),
+    /// Metrics: on-time and delay rates, cycle time, throughput, workload,
+    /// burndown per milestone, goals (definitions: docs/METRICS.md).
+    #[command(after_help = "Examples:\n  qunban report metrics --project 官网改版\n  qunban report metrics --project 官网改版 --from 2026-01-01 --to 2026-03-31 --json")]
+    Metrics(ReportArgs),
+}
+
+pub async fn run(cmd: ReportCmd, engine: &Engine) -> Result<()> {
+    let (kind, a) = match cmd {
+        ReportCmd::Daily(a) => ("daily", a),
+        ReportCmd::Weekly(a) => ("weekly", a),
+        ReportCmd::Metrics(a) => ("metrics", a),
+    };
+    let json = a.json || a.format == Format::Json;
+    let out = render(engine, kind, &a.project, a.date, a.from.zip(a.to), json).await?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    if !out.ends_with('\n') {
+        stdout.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Renders one report as Markdown or pretty JSON. Shared by the CLI and the
+/// HTTP API.
+pub async fn render(engine: &Engine, kind: &str, project: &str, date: Option<Date>, period: Option<(Date, Date)>, json: bool) -> Result<String> {
+    let store = engine.store();
+    let tz = engine.workspace().await?.tz();
+    let ctx = Ctx::new(jiff::Timestamp::now().as_second(), tz);
+    let day = date.unwrap_or_else(|| ctx.day_of(ctx.now));
+    let p = store.project_by_name(project).await?;
+    let monday = qunban_report::week_monday(day);
+    let days = match kind {
+        "daily" => StandupDays { from: day.to_string(), to: day.to_string() },
+        _ => StandupDays { from: monday.to_string(), to: add_days(monday, 6).to_string() },
+    };
+    let data = store.report_dataset(Some(p.id), &days).await?;
+    Ok(match kind {
+        "daily" => {
+            let r = qunban_report::daily_report(&data, &ctx, day);
+            if json { serde_json::to_string_pretty(&r)? } else { qunban_report::markdown::daily(&r, &ctx) }
+        }
+        "weekly" => {
+            let r = qunban_report::weekly_report(&data, &ctx, day);
+            if json { serde_json::to_string_pretty(&r)? } else { qunban_report::markdown::weekly(&r, &ctx) }
+        }
+        "metrics" => {
+            let (from, to) = match period {
+                Some((f, t)) => {
+                    if t < f {
+                        bail!("--to {t} is before --from {f}");
+                    }
+                    (ctx.start_of(f), ctx.start_of(add_days(t, 1)))
+                }
+                None => ctx.week_range(day),
+            };
+            let m = qunban_report::compute_metrics(&data, &ctx, from, to);
+            if json { serde_json::to_string_pretty(&m)? } else { qunban_report::markdown::metrics(&p.name, &m, &ctx) }
+        }
+        other => bail!("unknown report '{other}' (daily, weekly, metrics)"),
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Generate a large project in a temporary SQLite database and time the
+    /// daily report and the metrics (load + compute), bulk vs per-task loading.
+    #[command(after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --runs 3")]
+    Reports(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 100_000)]
+    tasks: u64,
+    /// Total history rows (including one `created` row per task).
+    #[arg(long, default_value_t = 1_000_000)]
+    history: u64,
+    #[arg(long, default_value_t = 5)]
+    runs: u32,
+    /// Also time the naive per-task loader (one query per task and table).
+    #[arg(long)]
+    baseline: bool,
+    /// Keep the database here instead of a temporary folder.
+    #[arg(long)]
+    keep: Option<std::path::PathBuf>,
+}
+
+pub async fn bench(cmd: BenchCmd) -> Result<()> {
+    let BenchCmd::Reports(a) = cmd;
+    let dir = tempfile::tempdir()?;
+    let path = a.keep.clone().unwrap_or_else(|| dir.path().join("bench.db"));
+    let store = Store::open(&format!("sqlite:{}", path.display())).await.context("cannot open the bench database")?;
+    store.init_workspace("bench", "Asia/Shanghai", qunban_core::Locale::Zh).await?;
+    let t0 = Instant::now();
+    let project = qunban_store::bench_fill(&store, "基准项目", a.tasks, a.history, |done, total| {
+        eprint!("\rgenerating: {done}/{total} tasks");
+    })
+    .await?;
+    eprintln!("\rgenerated {} tasks and {} history rows in {:.1} s", a.tasks, a.history, t0.elapsed().as_secs_f64());
+    let ctx = Ctx::shanghai(qunban_store::BENCH_NOW);
+    let day = ctx.day_of(ctx.now);
+    let days = StandupDays { from: day.to_string(), to: day.to_string() };
+    let mut timings: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut record = |name: &str, ms: f64| match timings.iter_mut().find(|(n, _)| n == name) {
+        Some((_, v)) => v.push(ms),
+        None => timings.push((name.to_string(), vec![ms])),
+    };
+    let mut rows = 0;
+    for run in 0..a.runs {
+        eprint!("\rrun {}/{}", run + 1, a.runs);
+        let t = Instant::now();
+        let data = store.report_dataset(Some(project), &days).await?;
+        let load = t.elapsed().as_secs_f64() * 1e3;
+        rows = data.history.len();
+        let t = Instant::now();
+        let daily = qunban_report::daily_report(&data, &ctx, day);
+        let daily_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let (from, to) = (ctx.now - 28 * 86_400, ctx.now);
+        let m = qunban_report::compute_metrics(&data, &ctx, from, to);
+        let metrics_ms = t.elapsed().as_secs_f64() * 1e3;
+        std::hint::black_box((&daily, &m));
+        record("bulk load (tasks, owners, status/due/owners history)", load);
+        record("daily report compute", daily_ms);
+        record("metrics compute (28 days)", metrics_ms);
+        record("daily report total (load + compute)", load + daily_ms);
+        record("metrics total (load + compute)", load + metrics_ms);
+    }
+    if a.baseline {
+        eprint!("\rbaseline: per-task loader…");
+        let t = Instant::now();
+        let data = store.report_dataset_per_task(project).await?;
+        record("baseline: per-task loader (1 run)", t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(&data);
+    }
+    eprintln!();
+    println!("tasks={} history_rows={} history_rows_loaded={} runs={}", a.tasks, a.history, rows, a.runs);
+    println!("| step | median ms | min ms | max ms |\n|---|---|---|---|");
+    for (name, mut v) in timings {
+        v.sort_by(|a, b| a.total_cmp(b));
+        println!("| {name} | {:.1} | {:.1} | {:.1} |", v[v.len() / 2], v[0], v[v.len() - 1]);
+    }
+    store.close().await;
+    Ok(())
+}

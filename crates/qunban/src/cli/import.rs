@@ -19,6 +19,10 @@ pub enum ImportCmd {
     /// already imported are skipped.
     #[command(after_help = "Examples:\n  qunban group add 官网改版群 --platform wechat --chat-id gw-team --project 官网改版\n  qunban import chat 官网改版群.txt --group 官网改版群\n  qunban import chat export.csv --group wechat:gw-team --json")]
     Chat(ChatArgs),
+    /// Import tasks from a CSV or XLSX file (the export's columns); every row
+    /// is checked first and a file imports whole or not at all.
+    #[command(after_help = "Examples:\n  qunban import tasks 任务.xlsx --project 官网改版 --dry-run\n  qunban import tasks tasks.csv --project 官网改版\n  qunban import tasks tasks.csv --json")]
+    Tasks(super::import_tasks::ImportTasksArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,7 +46,10 @@ pub struct ChatArgs {
 }
 
 pub async fn run(cmd: ImportCmd, engine: &Engine) -> Result<()> {
-    let ImportCmd::Chat(a) = cmd;
+    let a = match cmd {
+        ImportCmd::Chat(a) => a,
+        ImportCmd::Tasks(a) => return super::import_tasks::run(a, engine).await,
+    };
     let group = engine
         .store()
         .group_by_name(&a.group)

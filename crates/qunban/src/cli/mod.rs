@@ -7,6 +7,7 @@ mod import;
 mod outbox;
 mod import_tasks;
 mod parse;
+mod remind;
 mod report;
 mod serve;
 mod tasks;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Show what qunban understands in a text (deadlines, messages).
     #[command(subcommand)]
     Parse(parse::ParseCmd),
+    /// Reminders on the work calendar: run the rules at an instant, list the next occurrences, change a group's rules.
+    #[command(subcommand, after_help = "Examples:\n  qunban remind run --at 2026-01-15T16:00:00+08:00\n  qunban remind list --group 官网改版总控群\n  qunban remind set --group 官网改版总控群 --rule morning --at 09:30")]
+    Remind(remind::RemindCmd),
     /// Reports: daily (with the stand-up digest), weekly, metrics.
     #[command(subcommand, after_help = "Examples:\n  qunban report daily --project 官网改版\n  qunban report weekly --project 官网改版 --date 2026-01-15 --format json\n  qunban report metrics --project 官网改版 --from 2026-01-01 --to 2026-03-31")]
     Report(report::ReportCmd),
@@ -104,6 +108,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Task(c) => tasks::task(c, &engine).await,
                 Command::Say(a) => tasks::say(a, &engine).await,
                 Command::Replay(a) => tasks::replay(a, &engine).await,
+                Command::Remind(c) => remind::remind(c, &engine).await,
                 Command::Connector(c) => connector::run(c, &store).await,
                 Command::Outbox(c) => outbox::run(c, &store).await,
                 Command::Import(c) => import::run(c, &engine).await,

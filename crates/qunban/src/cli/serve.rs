@@ -26,6 +26,8 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     println!("qunban listening on http://{}", listener.local_addr()?);
     // Delivers the outbox (replies, robot messages, webhook events) while serving.
     let _delivery = qunban_server::delivery::spawn(engine.store().clone(), Default::default());
+    // Reminders on the work calendar: every occurrence queued once, even with several instances.
+    let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), Default::default());
     qunban_server::http::serve(engine, listener).await?;
     Ok(())
 }

@@ -68,6 +68,7 @@ pub fn router(engine: Engine) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .merge(crate::connectors::routes())
         .merge(crate::http_reports::routes())
+        .merge(crate::scheduler::routes())
         .with_state(engine)
 }
 

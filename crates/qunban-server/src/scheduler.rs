@@ -455,3 +455,97 @@ impl Context<'_> {
         Ok(team.into_iter().filter(|(id, _)| !posted.contains(id)).map(|(_, n)| n).collect())
     }
 }
+
+// ---------------------------------------------------------------- REST API
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+
+use crate::http::ApiError;
+use crate::Engine;
+
+/// `GET /api/v1/groups/{group}/reminders` (rules and next occurrences),
+/// `PUT /api/v1/groups/{group}/reminders/{rule}` (`{"enabled":false}`,
+/// `{"at":"09:30"}`, `{"hours":[24,2]}`; admin token), `POST
+/// /api/v1/reminders/run` (`{"at":"…","group":"…"}`; admin token). `{group}`
+/// is a group name or `platform:chat_id`.
+pub fn routes() -> Router<Engine> {
+    Router::new()
+        .route("/api/v1/groups/{group}/reminders", get(api_list))
+        .route("/api/v1/groups/{group}/reminders/{rule}", put(api_set))
+        .route("/api/v1/reminders/run", post(api_run))
+}
+
+/// Any API token reads; changes need an admin token.
+async fn api_auth(engine: &Engine, headers: &HeaderMap, admin: bool) -> Result<(), ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
+    match engine.store().check_token(token.trim()).await? {
+        Some((is_admin, _)) if is_admin || !admin => Ok(()),
+        Some(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "an admin token is needed")),
+        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API token")),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ListQuery {
+    after: Option<Timestamp>,
+    days: Option<i64>,
+}
+
+async fn api_list(State(engine): State<Engine>, headers: HeaderMap, Path(group): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+    api_auth(&engine, &headers, false).await?;
+    let store = engine.store();
+    let g = store.group_by_name(&group).await?;
+    let rules = store.schedule_rules(g.id).await?;
+    let next = upcoming(store, engine.calendar(), q.after.unwrap_or_else(Timestamp::now), Some(g.id), q.days.unwrap_or(7).clamp(1, 60)).await?;
+    Ok(Json(serde_json::json!({ "group_id": g.id, "group": g.name, "rules": rules.all(), "next": next })))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SetBody {
+    enabled: Option<bool>,
+    at: Option<String>,
+    hours: Option<Vec<i64>>,
+}
+
+async fn api_set(
+    State(engine): State<Engine>,
+    headers: HeaderMap,
+    Path((group, rule)): Path<(String, String)>,
+    Json(body): Json<SetBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    api_auth(&engine, &headers, true).await?;
+    let kind: RuleKind = rule.parse().map_err(|e: qunban_core::model::UnknownName| ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()))?;
+    let at = match &body.at {
+        Some(s) => Some(rules::parse_hhmm(s).ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("'{s}' is not HH:MM")))?),
+        None => None,
+    };
+    let store = engine.store();
+    let g = store.group_by_name(&group).await?;
+    let rule = store.set_schedule_rule(g.id, kind, body.enabled, at, body.hours).await?;
+    Ok(Json(serde_json::json!({ "group_id": g.id, "rule": rule })))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct RunBody {
+    at: Option<Timestamp>,
+    group: Option<String>,
+}
+
+async fn api_run(State(engine): State<Engine>, headers: HeaderMap, body: Option<Json<RunBody>>) -> Result<Json<RunReport>, ApiError> {
+    api_auth(&engine, &headers, true).await?;
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let store = engine.store();
+    let group = match &body.group {
+        Some(n) => Some(store.group_by_name(n).await?.id),
+        None => None,
+    };
+    let report = run_due(store, engine.calendar(), body.at.unwrap_or_else(Timestamp::now), group, &SchedulerConfig::default()).await?;
+    Ok(Json(report))
+}

@@ -23,6 +23,7 @@ struct Team {
     cal: Calendar,
     group_id: i64,
     seq: u32,
+    token: String,
 }
 
 fn t(local: &str) -> Timestamp {
@@ -38,7 +39,7 @@ impl Team {
     /// PM (赵六), each with a mobile and a WeCom user id.
     async fn new(db: &TestDb) -> Team {
         let store = db.store.clone();
-        store.init_workspace("测试", "Asia/Shanghai", Locale::Zh).await.unwrap();
+        let token = store.init_workspace("测试", "Asia/Shanghai", Locale::Zh).await.unwrap().unwrap();
         let p = store.create_project("官网改版", None).await.unwrap();
         let g = store.add_group("wecom", "wr-master", "官网改版总控群", GroupKind::Master, Some(p.id), None).await.unwrap();
         for (name, mobile, uid, role) in [
@@ -49,7 +50,7 @@ impl Team {
             let m = store.add_member(name, Some(mobile), &[], &[("wecom".into(), uid.into())]).await.unwrap();
             store.set_role(p.id, m.id, role).await.unwrap();
         }
-        Team { engine: Engine::new(store, Arc::new(Calendar::builtin())), cal: Calendar::builtin(), group_id: g.id, seq: 0 }
+        Team { engine: Engine::new(store, Arc::new(Calendar::builtin())), cal: Calendar::builtin(), group_id: g.id, seq: 0, token }
     }
 
     fn store(&self) -> &Store {
@@ -387,6 +388,42 @@ async fn long_reminders_are_split(db: TestDb) {
     assert_eq!(all.matches("#TASK-").count(), 40);
 }
 
+/// The REST API reads and changes a group's rules and runs the scheduler.
+async fn api_configures_and_runs(db: TestDb) {
+    use tower::ServiceExt;
+    let team = Team::new(&db).await;
+    let app = qunban_server::http::router(team.engine.clone());
+    let call = |method: &str, uri: &str, body: Option<serde_json::Value>, token: &str| {
+        let mut req = axum::http::Request::builder().method(method).uri(uri).header("Authorization", format!("Bearer {token}"));
+        if body.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        let req = req.body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default())).unwrap();
+        let app = app.clone();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+            (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or(serde_json::Value::Null))
+        }
+    };
+    let tok = team.token.clone();
+    let (s, v) = call("PUT", "/api/v1/groups/wecom:wr-master/reminders/morning", Some(serde_json::json!({ "at": "08:45" })), &tok).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["rule"]["at"], "08:45:00");
+    let (s, _) = call("PUT", "/api/v1/groups/wecom:wr-master/reminders/lunch", Some(serde_json::json!({ "enabled": false })), &tok).await;
+    assert_eq!(s, 404);
+    let (s, _) = call("PUT", "/api/v1/groups/wecom:wr-master/reminders/digest", Some(serde_json::json!({ "enabled": false })), "wrong").await;
+    assert_eq!(s, 401);
+    let (s, v) = call("GET", "/api/v1/groups/wecom:wr-master/reminders?after=2026-01-15T00:00:00%2B08:00&days=1", None, &tok).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["next"][0]["key"], format!("morning:g{}:2026-01-15", team.group_id));
+    let (s, v) = call("POST", "/api/v1/reminders/run", Some(serde_json::json!({ "at": "2026-01-15T08:45:00+08:00" })), &tok).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["fired"][0]["status"], "sent");
+    assert_eq!(reminders(team.store()).await.len(), 1);
+}
+
 on_both_backends! {
     fortnight => super::fortnight_across_national_day;
     race => super::two_instances_race;
@@ -395,4 +432,5 @@ on_both_backends! {
     catch_up => super::catch_up_window;
     configurable => super::rules_are_configurable;
     splitting => super::long_reminders_are_split;
+    api => super::api_configures_and_runs;
 }

@@ -327,7 +327,7 @@ impl Context<'_> {
         let Some(p) = group.project_id else { return Ok(vec![]) };
         let branch = (group.kind == GroupKind::Subtask).then_some(group.parent_task_id).flatten();
         let all = self.project_tasks(p).await?;
-        Ok(all.iter().filter(|v| branch.map_or(true, |b| v.task.id == b || v.task.parent_task_id == Some(b))).cloned().collect())
+        Ok(all.iter().filter(|v| branch.is_none_or(|b| v.task.id == b || v.task.parent_task_id == Some(b))).cloned().collect())
     }
 
     /// The text of an occurrence and whom it @-mentions; `None` when its

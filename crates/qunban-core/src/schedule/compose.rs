@@ -56,7 +56,7 @@ fn clock(t: Timestamp, tz: &TimeZone) -> String {
 
 /// Tasks grouped under their owners, owners in order of first appearance;
 /// a task with two owners is listed under both.
-fn by_owner<'a>(tasks: &'a [TaskLine]) -> Vec<(String, Vec<&'a TaskLine>)> {
+fn by_owner(tasks: &[TaskLine]) -> Vec<(String, Vec<&TaskLine>)> {
     let mut groups: Vec<(String, Vec<&TaskLine>)> = Vec::new();
     for t in tasks {
         let owners: Vec<String> = if t.owners.is_empty() { vec!["未指派".into()] } else { t.owners.clone() };

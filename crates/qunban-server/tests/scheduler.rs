@@ -424,6 +424,46 @@ async fn api_configures_and_runs(db: TestDb) {
     assert_eq!(reminders(team.store()).await.len(), 1);
 }
 
+/// End to end: the overdue alert goes out through the group's WeCom robot
+/// with a real @ (`mentioned_list` / `mentioned_mobile_list`).
+async fn overdue_alert_reaches_the_robot_with_real_mentions(db: TestDb) {
+    use std::sync::Mutex;
+    let mut team = Team::new(&db).await;
+    let bodies: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let robot = {
+        let bodies = bodies.clone();
+        axum::Router::new().route(
+            "/robot",
+            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let bodies = bodies.clone();
+                async move {
+                    bodies.lock().unwrap().push(body);
+                    axum::Json(serde_json::json!({ "errcode": 0, "errmsg": "ok" }))
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, robot).await.unwrap() });
+    team.store().set_group_robot(team.group_id, qunban_store::RobotKind::Wecom, &format!("http://{addr}/robot"), None).await.unwrap();
+    team.say("王五", "2026-01-14T10:30:00", "@李四 明天下午3点前把需求文档写完").await.unwrap();
+    // Only the scheduler's rows: drop the chat reply from the queue.
+    for o in team.store().outbox(None, 100).await.unwrap().into_iter().filter(|o| o.kind != "reminder") {
+        team.store().mark_sent(o.id).await.unwrap();
+    }
+    team.run("2026-01-15T15:00:00").await;
+    let mut worker = qunban_server::delivery::Worker::new(team.store().clone(), Default::default()).unwrap();
+    let pass = worker.run_once().await.unwrap();
+    assert_eq!(pass.sent, 1, "{pass:?}");
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let text = &bodies[0]["text"];
+    assert!(text["content"].as_str().unwrap().starts_with("⚠️ 逾期提醒：#TASK-001"), "{text}");
+    let mentioned = format!("{}{}", text["mentioned_list"], text["mentioned_mobile_list"]);
+    assert!(mentioned.contains("lisi"), "{bodies:?}");
+}
+
 on_both_backends! {
     fortnight => super::fortnight_across_national_day;
     race => super::two_instances_race;
@@ -433,4 +473,5 @@ on_both_backends! {
     configurable => super::rules_are_configurable;
     splitting => super::long_reminders_are_split;
     api => super::api_configures_and_runs;
+    robot => super::overdue_alert_reaches_the_robot_with_real_mentions;
 }

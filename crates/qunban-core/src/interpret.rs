@@ -36,6 +36,9 @@ pub struct Actor {
 pub struct Snapshot {
     pub now: Timestamp,
     pub project: Option<ProjectRef>,
+    /// For a support group serving several projects (and so no single
+    /// `project`): the projects a request may be for.
+    pub candidate_projects: Vec<ProjectRef>,
     /// Set when the group is a sub-task group under a task of the project.
     pub parent_task_id: Option<i64>,
     pub actor: Actor,
@@ -74,13 +77,17 @@ pub fn interpret(intents: &[Intent], snap: &Snapshot) -> Decision {
     let needs_project = intents
         .iter()
         .any(|i| matches!(i, Intent::CreateTask(_) | Intent::UpdateTask(_)));
-    if needs_project && snap.project.is_none() {
+    if needs_project && snap.project.is_none() && snap.candidate_projects.is_empty() {
         d.replies.push(Reply::NotBound);
         return d;
     }
     for intent in intents {
         match intent {
-            Intent::CreateTask(fields) => create(fields, snap, &mut d),
+            Intent::CreateTask(fields) => match project_for(fields, snap) {
+                Ok(project_id) => create(fields, project_id, snap, &mut d),
+                Err(reply) => d.replies.push(reply),
+            },
+            Intent::UpdateTask(update) if snap.project.is_none() => d.replies.push(ask_project(&format!("#{}", update.reference), snap)),
             Intent::UpdateTask(update) => self::update(update, snap, &mut d),
             Intent::Standup(s) => standup(s, &mut d),
             Intent::None => {}
@@ -89,7 +96,24 @@ pub fn interpret(intents: &[Intent], snap: &Snapshot) -> Decision {
     d
 }
 
-fn create(f: &TaskFields, snap: &Snapshot, d: &mut Decision) {
+/// The project a new task belongs to: the group's, or — in a support group
+/// serving several — the one the message names (【所属项目】).
+fn project_for(f: &TaskFields, snap: &Snapshot) -> Result<i64, Reply> {
+    if let Some(p) = &snap.project {
+        return Ok(p.id);
+    }
+    let named = f.project.as_deref().map(str::trim);
+    match snap.candidate_projects.iter().find(|p| Some(p.name.as_str()) == named) {
+        Some(p) => Ok(p.id),
+        None => Err(ask_project(f.title.as_deref().unwrap_or_default(), snap)),
+    }
+}
+
+fn ask_project(subject: &str, snap: &Snapshot) -> Reply {
+    Reply::AskProject { subject: subject.to_string(), candidates: snap.candidate_projects.iter().map(|p| p.name.clone()).collect() }
+}
+
+fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
     // A template naming an existing task restates it: treat it as an update.
     if let Some(task) = f.reference.as_ref().and_then(|r| snap.tasks.get(r)) {
         let update = TaskUpdate {
@@ -142,7 +166,6 @@ fn create(f: &TaskFields, snap: &Snapshot, d: &mut Decision) {
         Some(Ok(p)) => Some(p),
         None => None,
     };
-    let project_id = snap.project.as_ref().map(|p| p.id).unwrap_or_default();
     d.commands.push(Command::CreateTask(NewTask {
         project_id,
         requested_reference: f.reference.as_ref().map(|r| canonical_reference(r)),
@@ -252,6 +275,7 @@ mod tests {
         Snapshot {
             now: ts("2026-01-14T02:30:00Z"),
             project: Some(ProjectRef { id: 1, name: "官网改版".into() }),
+            candidate_projects: vec![],
             parent_task_id: None,
             actor: Actor { member_id: 10, name: "张三".into(), roles: vec![] },
             project_has_managers: false,
@@ -360,6 +384,19 @@ mod tests {
             }
             other => panic!("expected an update, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn support_groups_ask_which_project_unless_told() {
+        let mut s = snap();
+        s.project = None;
+        s.candidate_projects = vec![ProjectRef { id: 1, name: "官网改版".into() }, ProjectRef { id: 2, name: "小程序".into() }];
+        let d = interpret(&[Intent::CreateTask(fields(&["张三"]))], &s);
+        assert!(matches!(&d.replies[0], Reply::AskProject { candidates, .. } if candidates.len() == 2));
+        let mut f = fields(&["张三"]);
+        f.project = Some("小程序".into());
+        let d = interpret(&[Intent::CreateTask(f)], &s);
+        assert!(matches!(&d.commands[0], Command::CreateTask(t) if t.project_id == 2));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! [`interpret::interpret`], and persists the resulting [`Command`]s and
 //! [`Reply`]s in one transaction.
 
+pub mod admin;
 pub mod command;
 pub mod interpret;
 pub mod model;

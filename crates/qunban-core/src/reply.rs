@@ -24,6 +24,24 @@ pub enum Reply {
     DeadlineUnclear { subject: String, text: String },
     UnknownTask { reference: String },
     NotBound,
+    /// A support group serves several projects: which one is meant?
+    AskProject { subject: String, candidates: Vec<String> },
+    UnknownProject { name: String },
+    Bound { project: String, kind: crate::model::GroupKind, created: bool, made_pm: bool, parent_task: Option<String> },
+    RoleSet { member: String, role: crate::model::Role },
+    MilestoneAdded { name: String, due: Option<Timestamp> },
+    GoalSet { name: String, target: Option<f64>, current: Option<f64>, unit: Option<String>, deadline: Option<Timestamp> },
+    RiskAdded { id: i64, title: String },
+    DecisionRecorded { id: i64 },
+    KudosGiven { member: String, reason: String },
+    SelfKudos,
+    SettingSaved { key: String, value: String },
+    NeedsManager { what: String },
+    Help,
+    Usage { usage: String },
+    UnknownCommand { name: String },
+    /// A rendered list (tasks, stars): a heading and one line per item.
+    Listing { heading: String, lines: Vec<String>, empty: String },
     Refused { subject: String, reason: Refusal },
     Invalid { subject: String, error: String },
 }
@@ -124,6 +142,103 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             } else {
                 "ℹ️ This group is not bound to a project yet. Send: /bind <project> master".into()
             }
+        }
+        Reply::AskProject { subject, candidates } => {
+            if zh {
+                format!("❓ 本群服务多个项目（{}），「{subject}」属于哪个？请加上【所属项目】再发一次。", candidates.join("、"))
+            } else {
+                format!("❓ This group serves several projects ({}); which one is \"{subject}\" for? Add 【所属项目】 and send again.", candidates.join(", "))
+            }
+        }
+        Reply::UnknownProject { name } => {
+            if zh { format!("❓ 没有名为「{name}」的项目。子任务群请先在总控群绑定项目。") } else { format!("❓ No project named \"{name}\".") }
+        }
+        Reply::Bound { project, kind, created, made_pm, parent_task } => {
+            let kind_zh = match kind {
+                crate::model::GroupKind::Master => "总控群",
+                crate::model::GroupKind::Subtask => "子任务群",
+                crate::model::GroupKind::Support => "支持群",
+                crate::model::GroupKind::Unbound => "未绑定",
+            };
+            let mut s = if zh { format!("🔗 本群已绑定到项目「{project}」（{kind_zh}）") } else { format!("🔗 This group is now the {kind} group of \"{project}\"") };
+            if let Some(t) = parent_task {
+                s += &if zh { format!("，对应任务 #{t}") } else { format!(", under #{t}") };
+            }
+            if *created {
+                s += if zh { "。新项目已创建" } else { ". New project created" };
+            }
+            if *made_pm {
+                s += if zh { "，你是项目经理" } else { "; you are its PM" };
+            }
+            s += if zh { "。发送 /帮助 查看命令。" } else { ". Send /help for commands." };
+            s
+        }
+        Reply::RoleSet { member, role } => {
+            let role_zh = match role {
+                crate::model::Role::Pm => "项目经理",
+                crate::model::Role::Lead => "组长",
+                crate::model::Role::Executor => "执行人",
+                crate::model::Role::Supervisor => "监督",
+                crate::model::Role::Viewer => "观察员",
+            };
+            if zh { format!("👤 已设置 {member} 为{role_zh}。") } else { format!("👤 {member} is now {role}.") }
+        }
+        Reply::MilestoneAdded { name, due: d } => {
+            if zh { format!("🚩 已添加里程碑「{name}」，日期：{}", due(d)) } else { format!("🚩 Milestone \"{name}\" added, date: {}", due(d)) }
+        }
+        Reply::GoalSet { name, target, current, unit, deadline } => {
+            let u = unit.clone().unwrap_or_default();
+            let mut parts = Vec::new();
+            if let Some(t) = target {
+                parts.push(if zh { format!("目标 {t}{u}") } else { format!("target {t}{u}") });
+            }
+            if let Some(c) = current {
+                parts.push(if zh { format!("当前 {c}{u}") } else { format!("now {c}{u}") });
+            }
+            if let (Some(t), Some(c)) = (target, current) {
+                if *t != 0.0 {
+                    parts.push(format!("{:.0}%", (c / t * 100.0).clamp(0.0, 999.0)));
+                }
+            }
+            if deadline.is_some() {
+                parts.push(if zh { format!("截止 {}", due(deadline)) } else { format!("due {}", due(deadline)) });
+            }
+            if zh { format!("🎯 目标「{name}」：{}", parts.join("，")) } else { format!("🎯 Goal \"{name}\": {}", parts.join(", ")) }
+        }
+        Reply::RiskAdded { id, title } => {
+            if zh { format!("⚠️ 已登记风险 R{id}「{title}」。") } else { format!("⚠️ Risk R{id} \"{title}\" logged.") }
+        }
+        Reply::DecisionRecorded { id } => {
+            if zh { format!("📌 已记录决议 D{id}。") } else { format!("📌 Decision D{id} recorded.") }
+        }
+        Reply::KudosGiven { member, reason } => {
+            if zh { format!("👍 已为 {member} 点赞：{reason}") } else { format!("👍 Kudos to {member}: {reason}") }
+        }
+        Reply::SelfKudos => {
+            if zh { "😄 不能给自己点赞哦，夸夸同事吧！".into() } else { "😄 You can't thank yourself — thank a colleague!".into() }
+        }
+        Reply::SettingSaved { key, value } => {
+            let name = match (key.as_str(), zh) {
+                ("morning_time", true) => "早报时间",
+                ("digest_time", true) => "日报汇总时间",
+                ("update_deadline", true) => "每日更新截止时间",
+                ("weekly_time", true) => "周报时间",
+                ("file_rule", true) => "文件命名规则",
+                ("locale", true) => "语言",
+                (k, _) => k,
+            };
+            if zh { format!("⚙️ 已设置{name}：{value}") } else { format!("⚙️ {name} set to {value}") }
+        }
+        Reply::NeedsManager { what } => {
+            if zh { format!("🙏 抱歉，只有项目经理或组长可以{what}。") } else { format!("🙏 Sorry, only a PM or a lead may do that ({what}).") }
+        }
+        Reply::Help => if zh { qunban_lang::command::HELP_ZH.into() } else { qunban_lang::command::HELP_EN.into() },
+        Reply::Usage { usage } => if zh { format!("ℹ️ 用法：{usage}") } else { format!("ℹ️ Usage: {usage}") },
+        Reply::UnknownCommand { name } => {
+            if zh { format!("❓ 不认识命令 /{name}，发送 /帮助 查看可用命令。") } else { format!("❓ Unknown command /{name}; send /help.") }
+        }
+        Reply::Listing { heading, lines, empty } => {
+            if lines.is_empty() { format!("{heading}\n{empty}") } else { format!("{heading}\n{}", lines.join("\n")) }
         }
         Reply::Refused { subject, reason } => match (reason, zh) {
             (Refusal::AssignOthers, true) => format!("🙏 抱歉，只有项目经理或组长可以给他人分配任务（「{subject}」未创建）。"),

@@ -6,12 +6,14 @@
 //! labelled corpora under `tests/` can act as the specification.
 
 pub mod calendar;
+pub mod command;
 pub mod deadline;
 pub mod intent;
 pub mod lunar;
 pub mod message;
 
 pub use calendar::Calendar;
+pub use command::{parse_bot_command, BotCommand};
 pub use deadline::{find_deadlines, parse_deadline, DeadlineMatch};
 pub use intent::{Intent, MessageContext, Standup, TaskFields, TaskUpdate};
 pub use message::parse_message;

@@ -5,7 +5,13 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use qunban_core::interpret;
 use qunban_lang::{parse_message, Calendar, MessageContext as LangContext};
-use qunban_store::{Applied, InboundMessage, LoggedMessage, MessageContext, Store, StoreError, Workspace};
+use jiff::tz::TimeZone;
+use qunban_core::admin::{decide, AdminQuery};
+use qunban_core::reply::deadline_in_words;
+use qunban_core::{Locale, Reply};
+use qunban_lang::command::{BotCommand, ListScope};
+use qunban_lang::parse_bot_command;
+use qunban_store::{TaskFilter, TaskView, Applied, InboundMessage, LoggedMessage, MessageContext, Store, StoreError, Workspace};
 
 /// The message pipeline, shared by every inbound path.
 #[derive(Clone, Debug)]
@@ -75,12 +81,101 @@ impl Engine {
         let group = self.store.ensure_group(&m.platform, &m.chat_id, m.chat_name.as_deref()).await?;
         let actor = self.store.ensure_member(&m.platform, &m.sender_id, &m.sender_name).await?;
         let now = Timestamp::from_second(m.sent_at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // A group may choose its own language (/设置 语言 English).
+        let locale = self
+            .store
+            .group_settings(group.id)
+            .await?
+            .into_iter()
+            .find(|(k, _)| k == "locale")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(ws.locale);
+        if let Some(cmd) = parse_bot_command(&m.text, &now.to_zoned(tz.clone()), &self.calendar) {
+            let ctx = MessageContext { message_id: Some(m.id), source: "chat".into(), group: Some(group), actor, now, emit_outbox };
+            return self.run_command(&cmd, &ctx, &tz, locale).await;
+        }
         let ctx = LangContext { now: now.to_zoned(tz.clone()), sender: actor.display_name.clone(), calendar: &self.calendar };
         let intents = parse_message(&m.text, &ctx);
         let snapshot = self.store.snapshot(Some(&group), &actor, &intents, now).await?;
         let decision = interpret(&intents, &snapshot);
         let ctx = MessageContext { message_id: Some(m.id), source: "chat".into(), group: Some(group), actor, now, emit_outbox };
-        self.store.apply(&ctx, decision, &tz, ws.locale).await
+        self.store.apply(&ctx, decision, &tz, locale).await
+    }
+
+    /// A slash command: decide (permissions), answer reads, apply changes.
+    async fn run_command(&self, cmd: &BotCommand, ctx: &MessageContext, tz: &TimeZone, locale: Locale) -> Result<Applied, StoreError> {
+        let group = ctx.group.as_ref().ok_or_else(|| StoreError::Invalid("a command needs a group".into()))?;
+        let bind_project = match cmd {
+            BotCommand::Bind { project, .. } => Some(project.as_str()),
+            _ => None,
+        };
+        let snap = self.store.admin_snapshot(group, &ctx.actor, bind_project).await?;
+        let decision = decide(cmd, &snap);
+        let mut replies = decision.replies;
+        if let Some(query) = decision.query {
+            replies.push(self.answer(query, ctx, tz, locale).await?);
+        }
+        self.store.apply_admin(ctx, decision.command.as_ref(), replies, tz, locale).await
+    }
+
+    /// Renders the list a command asked for.
+    async fn answer(&self, query: AdminQuery, ctx: &MessageContext, tz: &TimeZone, locale: Locale) -> Result<Reply, StoreError> {
+        let zh = locale == Locale::Zh;
+        let local_now = ctx.now.to_zoned(tz.clone());
+        let week_start = local_now
+            .date()
+            .checked_sub(jiff::Span::new().days(i64::from(local_now.weekday().to_monday_zero_offset())))
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let week_start_ts = week_start.to_zoned(tz.clone()).map_err(|e| StoreError::Invalid(e.to_string()))?.timestamp();
+        match query {
+            AdminQuery::Tasks { project_id, scope } => {
+                let mut filter = TaskFilter { project_id: Some(project_id), ..Default::default() };
+                let (heading_zh, heading_en) = match scope {
+                    ListScope::Open => ("📋 进行中的任务", "📋 Open tasks"),
+                    ListScope::Mine => {
+                        filter.owner_id = Some(ctx.actor.id);
+                        ("📋 我的任务", "📋 My tasks")
+                    }
+                    ListScope::Overdue => {
+                        filter.overdue_at = Some(ctx.now);
+                        ("⏰ 逾期任务", "⏰ Overdue tasks")
+                    }
+                    ListScope::ThisWeek => ("📅 本周到期", "📅 Due this week"),
+                };
+                let week_end = week_start_ts + jiff::SignedDuration::from_hours(24 * 7);
+                let tasks: Vec<TaskView> = self
+                    .store
+                    .tasks(&filter)
+                    .await?
+                    .into_iter()
+                    .filter(|v| !v.task.status.is_closed())
+                    .filter(|v| scope != ListScope::ThisWeek || v.task.due.is_some_and(|d| d >= week_start_ts && d < week_end))
+                    .collect();
+                let lines = tasks.iter().map(|v| task_line(v, tz, locale)).collect();
+                Ok(Reply::Listing {
+                    heading: if zh { format!("{heading_zh}（{}）", tasks.len()) } else { format!("{heading_en} ({})", tasks.len()) },
+                    lines,
+                    empty: if zh { "暂无。".into() } else { "None.".into() },
+                })
+            }
+            AdminQuery::Stars => {
+                let kudos = self.store.kudos_between(week_start_ts.as_second(), ctx.now.as_second() + 1).await?;
+                let mut stars: Vec<(String, Vec<String>)> = Vec::new();
+                for k in kudos {
+                    match stars.iter_mut().find(|(n, _)| *n == k.to) {
+                        Some((_, reasons)) => reasons.push(k.reason),
+                        None => stars.push((k.to, vec![k.reason])),
+                    }
+                }
+                stars.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+                let lines = stars.iter().map(|(n, r)| format!("⭐ {n} ×{}：{}", r.len(), r.join("；"))).collect();
+                Ok(Reply::Listing {
+                    heading: if zh { "🌟 本周之星".into() } else { "🌟 Stars of the week".into() },
+                    lines,
+                    empty: if zh { "本周还没有点赞，/点赞 @同事 理由".into() } else { "No kudos yet this week.".into() },
+                })
+            }
+        }
     }
 
     /// The workspace settings; a database that was never initialised works
@@ -133,4 +228,14 @@ impl Engine {
         }
         Ok(report)
     }
+}
+
+/// One task in a chat list: `#TASK-001 标题 @李四 截止1月15日（周四）15:00 进行中 60%`.
+fn task_line(v: &TaskView, tz: &TimeZone, locale: Locale) -> String {
+    let t = &v.task;
+    let owners: Vec<String> = v.owner_names.iter().map(|n| format!("@{n}")).collect();
+    let due = t.due.map(|d| deadline_in_words(d, tz, locale)).unwrap_or_default();
+    let status = if locale == Locale::Zh { t.status.zh().to_string() } else { t.status.to_string() };
+    let sub = if t.parent_task_id.is_some() { "↳ " } else { "" };
+    format!("{sub}#{} {} {} {} {} {}%", t.reference, t.title, owners.join(" "), due, status, t.progress).split_whitespace().collect::<Vec<_>>().join(" ")
 }

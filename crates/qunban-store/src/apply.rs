@@ -128,8 +128,32 @@ impl Store {
                 .await?;
             has_managers = managers > 0;
         }
+        let candidate_projects = match (group, &project) {
+            (Some(g), None) if g.kind == GroupKind::Support => {
+                // Same connection: the SQLite pool has only one.
+                let rows = sqlx::query("SELECT p.id, p.name FROM group_projects g JOIN projects p ON p.id = g.project_id WHERE g.group_id = $1 ORDER BY p.id")
+                    .bind(g.id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                rows.iter().map(|r| Ok(ProjectRef { id: r.try_get("id")?, name: r.try_get("name")? })).collect::<Result<Vec<_>>>()?
+            }
+            _ => Vec::new(),
+        };
+        // In a support group serving several projects the sender's roles are
+        // those of any of them, so a request there is never less guarded.
+        for p in &candidate_projects {
+            roles.extend(roles_of(&mut conn, p.id, actor.id).await?);
+            let managers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM project_roles WHERE project_id = $1 AND role IN ('pm', 'lead')")
+                .bind(p.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            has_managers |= managers > 0;
+        }
+        roles.sort();
+        roles.dedup();
         Ok(Snapshot {
             now,
+            candidate_projects,
             project,
             parent_task_id: group.and_then(|g| g.parent_task_id),
             actor: Actor { member_id: actor.id, name: actor.display_name.clone(), roles },
@@ -168,27 +192,33 @@ impl Store {
                 }
             }
         }
-        if let Some(id) = ctx.message_id {
-            sqlx::query("UPDATE messages SET processed_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(ctx.now.as_second().max(crate::now_secs()))
-                .execute(&mut *tx)
-                .await?;
-        }
-        applied.text = render_all(&applied.replies, tz, locale);
-        if let (true, Some(text), Some(group)) = (ctx.emit_outbox, &applied.text, &ctx.group) {
-            let key = match ctx.message_id {
-                Some(id) => format!("reply:{id}"),
-                None => format!("reply:{}:{}", ctx.source, ctx.now.as_nanosecond()),
-            };
-            let payload = serde_json::json!({ "text": text, "reply_to": ctx.message_id });
-            applied.outbox_id = crate::outbox::enqueue(&mut tx, &key, Some(group.id), "reply", &payload, ctx.now).await?;
-        }
+        finish(&mut tx, ctx, &mut applied, tz, locale).await?;
         // Generic-webhook subscribers hear about task changes in the same
         // transaction; replays and imports notify no one.
         if ctx.emit_outbox {
             crate::connectors::emit_task_events(&mut tx, ctx.message_id, &ctx.source, &changes, ctx.now).await?;
         }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Executes a slash command's change (if any) and queues the replies, in
+    /// one transaction with marking the message processed.
+    pub async fn apply_admin(
+        &self,
+        ctx: &MessageContext,
+        command: Option<&qunban_core::admin::AdminCommand>,
+        replies: Vec<Reply>,
+        tz: &jiff::tz::TimeZone,
+        locale: Locale,
+    ) -> Result<Applied> {
+        let mut tx = self.begin().await?;
+        let mut applied = Applied { replies, ..Default::default() };
+        if let (Some(cmd), Some(group)) = (command, &ctx.group) {
+            let reply = crate::admin::execute(&mut tx, group, &ctx.actor, ctx.message_id, ctx.now, cmd).await?;
+            applied.replies.push(reply);
+        }
+        finish(&mut tx, ctx, &mut applied, tz, locale).await?;
         tx.commit().await?;
         Ok(applied)
     }
@@ -207,12 +237,40 @@ impl Store {
             "DELETE FROM tasks",
             "UPDATE projects SET task_seq = 0",
             "UPDATE messages SET processed_at = NULL",
+            "DELETE FROM decisions",
+            "DELETE FROM kudos",
+            "DELETE FROM risks",
+            "DELETE FROM project_roles WHERE granted_by_message_id IS NOT NULL",
+            "DELETE FROM group_projects WHERE group_id IN (SELECT id FROM chat_groups WHERE bound_by_message_id IS NOT NULL)",
+            "UPDATE chat_groups SET kind = 'unbound', project_id = NULL, parent_group_id = NULL, parent_task_id = NULL, bound_by_message_id = NULL WHERE bound_by_message_id IS NOT NULL",
         ] {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Marks the message processed, renders the replies and queues them in the
+/// outbox — inside the caller's transaction.
+async fn finish(conn: &mut AnyConnection, ctx: &MessageContext, applied: &mut Applied, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<()> {
+    if let Some(id) = ctx.message_id {
+        sqlx::query("UPDATE messages SET processed_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(ctx.now.as_second().max(crate::now_secs()))
+            .execute(&mut *conn)
+            .await?;
+    }
+    applied.text = render_all(&applied.replies, tz, locale);
+    if let (true, Some(text), Some(group)) = (ctx.emit_outbox, &applied.text, &ctx.group) {
+        let key = match ctx.message_id {
+            Some(id) => format!("reply:{id}"),
+            None => format!("reply:{}:{}", ctx.source, ctx.now.as_nanosecond()),
+        };
+        let payload = serde_json::json!({ "text": text, "reply_to": ctx.message_id });
+        applied.outbox_id = crate::outbox::enqueue(conn, &key, Some(group.id), "reply", &payload, ctx.now).await?;
+    }
+    Ok(())
 }
 
 fn intent_reference(i: &Intent) -> Option<&str> {

@@ -6,6 +6,7 @@
 //! Times are stored as unix seconds so no query depends on a backend's
 //! date-time types.
 
+mod admin;
 mod apply;
 mod connectors;
 mod directory;
@@ -23,14 +24,15 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use admin::Kudos;
 pub use apply::{Applied, MessageContext};
 pub use connectors::{redact_url, Connector, ConnectorConfig, ConnectorKind, GroupRobot, MentionTarget, ReplyRoute, RobotKind};
 pub use directory::{Group, Member, Project, Workspace};
 pub use error::StoreError;
 pub use log::{InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};
-pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
+pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
 pub use tasks::{HistoryEntry, TaskFilter, TaskView};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

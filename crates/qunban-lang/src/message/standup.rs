@@ -139,12 +139,15 @@ fn header_at(text: &str, i: usize) -> Option<Header> {
         None | Some('\n' | ';' | '；' | '。' | ',' | '，' | '【' | '[') => true,
         Some(c) => c.is_ascii_digit() || c == '.' || c == '、',
     };
-    if !opened {
-        return None;
-    }
     let rest = &text[i..];
     let &(word, kind) = HEADERS.iter().find(|(w, _)| rest.starts_with(w))?;
     let after = &rest[word.len()..];
+    // One-line posts (`昨日：… 今日：… 阻碍：无`): after a space, a header
+    // closed by a colon still opens a section.
+    let inline = text[..i].ends_with(' ') && after.trim_start_matches(' ').starts_with(':');
+    if !opened && !inline {
+        return None;
+    }
     let trimmed = after.trim_start_matches(' ');
     let close = trimmed.chars().next();
     let body_start = match close {

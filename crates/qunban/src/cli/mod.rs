@@ -68,9 +68,6 @@ pub enum Command {
     /// Show what qunban understands in a text (deadlines, messages).
     #[command(subcommand)]
     Parse(parse::ParseCmd),
-    /// Reminders on the work calendar: run the rules at an instant, list the next occurrences, change a group's rules.
-    #[command(subcommand, after_help = "Examples:\n  qunban remind run --at 2026-01-15T16:00:00+08:00\n  qunban remind list --group 官网改版总控群\n  qunban remind set --group 官网改版总控群 --rule morning --at 09:30")]
-    Remind(remind::RemindCmd),
     /// Reports: daily (with the stand-up digest), weekly, metrics.
     #[command(subcommand, after_help = "Examples:\n  qunban report daily --project 官网改版\n  qunban report weekly --project 官网改版 --date 2026-01-15 --format json\n  qunban report metrics --project 官网改版 --from 2026-01-01 --to 2026-03-31")]
     Report(report::ReportCmd),
@@ -80,6 +77,9 @@ pub enum Command {
     /// Benchmarks on generated data in a temporary database.
     #[command(subcommand, after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --baseline")]
     Bench(report::BenchCmd),
+    /// Reminders on the work calendar: run the rules at an instant, list the next occurrences, change a group's rules.
+    #[command(subcommand, after_help = "Examples:\n  qunban remind run --at 2026-01-15T16:00:00+08:00\n  qunban remind list --group 官网改版总控群\n  qunban remind set --group 官网改版总控群 --rule morning --at 09:30")]
+    Remind(remind::RemindCmd),
     /// Platform connectors: WeCom, DingTalk, Feishu callbacks and generic webhooks.
     #[command(subcommand, after_help = "Examples:\n  qunban connector add wecom-bot --name pm-bot --token T --aes-key K43\n  qunban connector list --json")]
     Connector(connector::ConnectorCmd),

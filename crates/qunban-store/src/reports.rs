@@ -41,6 +41,14 @@ impl Store {
         };
         let mut conn = self.pool.acquire().await?;
         let mut data = Dataset::default();
+        let timing = std::env::var_os("QUNBAN_REPORT_TIMING").is_some();
+        let mut clock = std::time::Instant::now();
+        let mut lap = |what: &str| {
+            if timing {
+                eprintln!("report_dataset: {what} {:.1} ms", clock.elapsed().as_secs_f64() * 1e3);
+                clock = std::time::Instant::now();
+            }
+        };
         for r in sqlx::query(&format!("SELECT id, name FROM projects WHERE id {cond} ORDER BY id")).bind(pid).fetch_all(&mut *conn).await? {
             data.projects.push(Project { id: r.try_get("id")?, name: r.try_get("name")? });
         }
@@ -80,6 +88,7 @@ impl Store {
             });
         }
         drop(rows);
+        lap("tasks");
         if bulk {
         for r in sqlx::query(&format!(
             "SELECT o.task_id, o.member_id FROM task_owners o JOIN tasks t ON t.id = o.task_id WHERE t.project_id {cond} ORDER BY o.task_id, o.position"
@@ -112,6 +121,7 @@ impl Store {
         .bind(pid)
         .fetch_all(&mut *conn)
         .await?;
+        lap("owners+deps+history query");
         data.history.reserve(rows.len());
         for r in &rows {
             data.history.push(HistoryRow {
@@ -124,6 +134,7 @@ impl Store {
             });
         }
         drop(rows);
+        lap("history decode");
         }
         for r in sqlx::query("SELECT id, display_name FROM members").fetch_all(&mut *conn).await? {
             data.members.insert(r.try_get(0)?, r.try_get(1)?);
@@ -205,6 +216,7 @@ impl Store {
                 created_at: r.try_get("created_at")?,
             });
         }
+        lap("the rest");
         Ok(data)
     }
 

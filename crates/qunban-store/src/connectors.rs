@@ -487,7 +487,7 @@ impl Store {
     }
 }
 
-async fn enqueue_event(conn: &mut AnyConnection, event_type: &str, key: &str, data: &serde_json::Value, now: jiff::Timestamp) -> Result<u64> {
+pub(crate) async fn enqueue_event(conn: &mut AnyConnection, event_type: &str, key: &str, data: &serde_json::Value, now: jiff::Timestamp) -> Result<u64> {
     let subscribers = sqlx::query("SELECT id, config FROM connectors WHERE kind = 'webhook' ORDER BY id").fetch_all(&mut *conn).await?;
     let mut n = 0;
     for r in &subscribers {

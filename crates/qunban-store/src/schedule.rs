@@ -377,6 +377,25 @@ impl Store {
                 ids.push(id);
             }
         }
+        // Generic-webhook subscribers (Jira, Teambition bridges) hear about
+        // overdue tasks and the daily digest, in the same transaction and
+        // with the occurrence key as the event id.
+        let event_type = match f.rule {
+            RuleKind::Overdue => Some("task.overdue"),
+            RuleKind::Digest => Some("report.daily"),
+            _ => None,
+        };
+        if let (Some(event_type), "sent") = (event_type, f.status) {
+            let text: Vec<&str> = f.payloads.iter().filter_map(|p| p.get("text").and_then(|t| t.as_str())).collect();
+            let data = serde_json::json!({
+                "occurrence": f.key,
+                "group_id": f.group_id,
+                "scheduled_at": f.scheduled_at,
+                "text": text.join("\n"),
+                "mentions": f.payloads.first().and_then(|p| p.get("mentions")).cloned().unwrap_or_default(),
+            });
+            crate::connectors::enqueue_event(&mut tx, event_type, f.key, &data, now).await?;
+        }
         tx.commit().await?;
         Ok(Some(ids))
     }

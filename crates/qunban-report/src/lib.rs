@@ -132,6 +132,17 @@ pub struct Dataset {
     /// Members expected to post a stand-up (project roles); when empty, the
     /// owners of open tasks are expected.
     pub roster: Vec<i64>,
+    /// Thank-yous given in the chat (`/点赞`), for the weekly stars.
+    #[serde(default)]
+    pub kudos: Vec<KudosRow>,
+}
+
+/// One `/点赞 @成员 理由`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KudosRow {
+    pub to: i64,
+    pub reason: String,
+    pub at: i64,
 }
 
 impl Dataset {

@@ -113,6 +113,13 @@ pub fn weekly(r: &WeeklyReport, ctx: &Ctx) -> String {
         let _ = writeln!(out, "- {}（概率 {}，影响 {}，负责人 {}）", cell(&k.title), k.probability, k.impact, k.owner.as_deref().unwrap_or("未指定"));
     }
     section(&mut out, ctx, "下周到期", &r.due_next_week);
+    let _ = writeln!(out, "\n### 本周之星（{}）\n", r.stars.len());
+    if r.stars.is_empty() {
+        out.push_str("本周还没有点赞\n");
+    }
+    for s in &r.stars {
+        let _ = writeln!(out, "- ⭐ {} ×{}：{}", cell(&s.member), s.count, cell(&s.reasons.join("；")));
+    }
     out.push('\n');
     out.push_str(&metrics_body(&r.metrics, ctx, "##"));
     rollup(&mut out, &r.rollup);

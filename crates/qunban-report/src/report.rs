@@ -104,6 +104,34 @@ pub struct WeeklyReport {
     pub due_next_week: Vec<TaskLine>,
     pub metrics: Metrics,
     pub rollup: Vec<Rollup>,
+    /// 每周之星: members thanked this week, most thanked first.
+    pub stars: Vec<Star>,
+}
+
+/// A member thanked during the week, with every reason given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Star {
+    pub member: String,
+    pub count: usize,
+    pub reasons: Vec<String>,
+}
+
+/// The week's stars: thank-yous in [start, end), grouped by member, most
+/// thanked first (ties by name, so the order is stable).
+fn stars(data: &Dataset, start: i64, end: i64) -> Vec<Star> {
+    let mut out: Vec<Star> = Vec::new();
+    for k in data.kudos.iter().filter(|k| k.at >= start && k.at < end) {
+        let member = data.member_name(k.to);
+        match out.iter_mut().find(|s| s.member == member) {
+            Some(s) => {
+                s.count += 1;
+                s.reasons.push(k.reason.clone());
+            }
+            None => out.push(Star { member, count: 1, reasons: vec![k.reason.clone()] }),
+        }
+    }
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.member.cmp(&b.member)));
+    out
 }
 
 fn timelines(data: &Dataset) -> (HashMap<i64, &[crate::HistoryRow]>, Vec<(&RTask, Timeline)>) {
@@ -307,5 +335,6 @@ pub fn weekly_report(data: &Dataset, ctx: &Ctx, day: Date) -> WeeklyReport {
         due_next_week: due_next,
         metrics,
         rollup: rollup(data, asof),
+        stars: stars(data, start, end),
     }
 }

@@ -222,6 +222,25 @@ fn weekly_report_lists_done_slipped_risks_and_next_week() {
 }
 
 #[test]
+fn weekly_report_names_the_weeks_stars() {
+    let mut data = fixture();
+    let kudos = |to: i64, reason: &str, when: &str| qunban_report::KudosRow { to, reason: reason.into(), at: at(when) };
+    data.kudos = vec![
+        kudos(3, "接口提前完成", "2026-01-12T10:00:00"),
+        kudos(2, "帮忙排查线上问题", "2026-01-13T10:00:00"),
+        kudos(3, "文档写得清楚", "2026-01-16T17:00:00"),
+        kudos(2, "上周的事", "2026-01-09T10:00:00"),
+        kudos(2, "下周的事", "2026-01-19T00:00:00"),
+    ];
+    let r = weekly_report(&data, &ctx(), "2026-01-15".parse().unwrap());
+    let stars: Vec<(&str, usize)> = r.stars.iter().map(|s| (s.member.as_str(), s.count)).collect();
+    assert_eq!(stars, [("王五", 2), ("李四", 1)]);
+    assert_eq!(r.stars[0].reasons, ["接口提前完成", "文档写得清楚"]);
+    let md = markdown::weekly(&r, &ctx());
+    assert!(md.contains("本周之星") && md.contains("⭐ 王五 ×2：接口提前完成；文档写得清楚"), "{md}");
+}
+
+#[test]
 fn gantt_marks_today_overdue_dependencies_and_milestones() {
     let mut data = fixture();
     data.tasks[4].depends_on = vec![3];

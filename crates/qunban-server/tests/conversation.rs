@@ -139,6 +139,14 @@ async fn conversation(db: TestDb) {
     assert!(settings.contains(&("morning_time".to_string(), "09:30".to_string())));
     assert!(settings.contains(&("locale".to_string(), "zh".to_string())));
 
+    // The weekly report of the first week names its stars with the reasons.
+    let data = store.report_dataset(Some(web.id), &qunban_store::StandupDays::default()).await.unwrap();
+    let ctx = qunban_report::Ctx::shanghai("2026-03-06T10:00:00Z".parse::<jiff::Timestamp>().unwrap().as_second());
+    let weekly = qunban_report::report::weekly_report(&data, &ctx, "2026-03-06".parse().unwrap());
+    let stars: Vec<(&str, usize)> = weekly.stars.iter().map(|s| (s.member.as_str(), s.count)).collect();
+    assert_eq!(stars, [("王五", 2), ("赵六", 1), ("钱七", 1)]);
+    assert_eq!(weekly.stars[0].reasons, ["需求文档提前完成", "首页布局准时交付"]);
+
     // Replay the whole log: the same tasks, history, groups and roles.
     let before = store.tasks(&TaskFilter::default()).await.unwrap();
     engine.replay(|_, _| {}).await.unwrap();

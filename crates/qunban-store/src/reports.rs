@@ -216,6 +216,13 @@ impl Store {
                 created_at: r.try_get("created_at")?,
             });
         }
+        for r in sqlx::query(&format!("SELECT to_member_id, reason, created_at FROM kudos WHERE project_id {cond} ORDER BY id"))
+            .bind(pid)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            data.kudos.push(qunban_report::KudosRow { to: r.try_get("to_member_id")?, reason: r.try_get("reason")?, at: r.try_get("created_at")? });
+        }
         lap("the rest");
         Ok(data)
     }

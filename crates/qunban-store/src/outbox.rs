@@ -155,15 +155,4 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    /// Puts a dead (or pending) message back in the queue now.
-    pub async fn retry_outbox(&self, id: i64) -> Result<bool> {
-        let n = sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = $2 WHERE id = $1 AND status <> 'sent'")
-            .bind(id)
-            .bind(now_secs())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(n > 0)
-    }
 }

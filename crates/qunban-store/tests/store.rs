@@ -197,7 +197,7 @@ async fn outbox_round_trip(db: TestDb) {
     s.mark_failed(id, "gave up", None).await.unwrap();
     let dead = s.outbox(Some(qunban_store::OutboxStatus::Dead), 10).await.unwrap();
     assert_eq!(dead[0].attempts, 2);
-    assert!(s.retry_outbox(id).await.unwrap());
+    assert!(s.requeue_outbox(id).await.unwrap());
     s.mark_sent(id).await.unwrap();
     let item = s.outbox_item(id).await.unwrap().unwrap();
     assert_eq!(item.status, qunban_store::OutboxStatus::Sent);

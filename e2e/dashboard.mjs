@@ -194,6 +194,8 @@ try {
   const demo = await step('open / on an empty database and load the demo project', async () => {
     await page.goto(`${BASE}/`);
     const button = await visible(page.locator(tid('demo-button')), 'the "load a demo project" button');
+    await visible(page.locator(tid('setup-form')), 'the "create the first admin account" form');
+    await page.screenshot({ path: path.join(SHOTS, 'setup-desktop.png'), fullPage: true });
     const [res] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/api/v1/demo') && r.request().method() === 'POST', { timeout: 60000 }),
       button.click(),

@@ -793,7 +793,7 @@ async function pageTask({ id }) {
   const [data, members] = await Promise.all([api('GET', `/tasks/${encodeURIComponent(id)}`), loadMembers()]);
   const task = data && data.task ? data.task : data || {};
   const history = list(data, 'history').length ? list(data, 'history') : list(task, 'history');
-  const origin = pick(data, 'created_by', 'origin', 'created_message', 'creating_message', 'source_message', 'message') ?? pick(task, 'created_by', 'created_message');
+  const origin = pick(data, 'created_by_message', 'created_by', 'origin', 'created_message', 'creating_message', 'source_message', 'message') ?? pick(task, 'created_by', 'created_message');
   pageTitle(`${task.reference || ''} ${task.title || ''}`);
   const status = taskStatus(task);
   const owners = ownerNames(task, members);
@@ -983,6 +983,11 @@ function chartPanel(title, testid, chart) {
   return h('section', { class: 'panel chart', testid }, h('h2', null, title), chart);
 }
 
+/** Chart viewBox width: narrower on phones so the text stays legible. */
+function chartWidth() {
+  return Math.round(Math.max(330, Math.min(560, (window.innerWidth || 560) - 40)));
+}
+
 function noData() {
   return h('p', { class: 'muted small' }, t('m_no_data'));
 }
@@ -991,8 +996,8 @@ function noData() {
 function barChart(items) {
   if (!items.length || items.every((i) => !i.value)) return noData();
   const rowH = 30;
-  const W = 560;
-  const labelW = 130;
+  const W = chartWidth();
+  const labelW = W < 450 ? 92 : 130;
   const max = Math.max(1, ...items.map((i) => i.max ?? i.value));
   const H = items.length * rowH + 8;
   return svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'svg-chart', role: 'img', preserveAspectRatio: 'xMinYMin meet' },
@@ -1000,7 +1005,7 @@ function barChart(items) {
       const y = i * rowH + 4;
       const w = Math.max(it.value ? 2 : 0, ((W - labelW - 70) * it.value) / max);
       return svg('g', null,
-        svg('text', { x: labelW - 8, y: y + 18, 'text-anchor': 'end', class: 'lbl' }, truncate(it.label, 10)),
+        svg('text', { x: labelW - 8, y: y + 18, 'text-anchor': 'end', class: 'lbl' }, truncate(it.label, labelW - 12)),
         svg('rect', { x: labelW, y: y + 4, width: w, height: rowH - 10, rx: 3, fill: it.color || PALETTE[0] }, svg('title', null, `${it.label}: ${it.value}`)),
         svg('text', { x: labelW + w + 6, y: y + 18, class: 'val' }, `${it.value}${it.suffix || ''}${it.note ? `  (${it.note})` : ''}`));
     }));
@@ -1009,7 +1014,7 @@ function barChart(items) {
 /** Vertical columns: [{label, value}] */
 function columnChart(items) {
   if (!items.length) return noData();
-  const W = 560;
+  const W = chartWidth();
   const H = 220;
   const pad = { l: 30, r: 10, t: 16, b: 34 };
   const max = Math.max(1, ...items.map((i) => i.value));
@@ -1035,20 +1040,20 @@ function columnChart(items) {
 function stackedBars(rows) {
   if (!rows.length) return noData();
   const rowH = 30;
-  const W = 560;
-  const labelW = 110;
+  const W = chartWidth();
+  const labelW = W < 450 ? 80 : 110;
   const max = Math.max(1, ...rows.map((r) => r.parts.reduce((s, p) => s + p.value, 0)));
   const H = rows.length * rowH + 30;
   const legend = rows[0].parts.map((p, i) => svg('g', null,
-    svg('rect', { x: labelW + i * 110, y: 4, width: 12, height: 12, fill: p.color }),
-    svg('text', { x: labelW + i * 110 + 16, y: 15, class: 'axis' }, p.name)));
+    svg('rect', { x: labelW + i * 90, y: 4, width: 12, height: 12, fill: p.color }),
+    svg('text', { x: labelW + i * 90 + 16, y: 15, class: 'axis' }, p.name)));
   return svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'svg-chart', role: 'img' }, legend,
     rows.map((r, i) => {
       const y = 26 + i * rowH;
       let x = labelW;
       const total = r.parts.reduce((s, p) => s + p.value, 0);
       return svg('g', null,
-        svg('text', { x: labelW - 8, y: y + 18, 'text-anchor': 'end', class: 'lbl' }, truncate(r.label, 8)),
+        svg('text', { x: labelW - 8, y: y + 18, 'text-anchor': 'end', class: 'lbl' }, truncate(r.label, labelW - 12)),
         r.parts.map((p) => {
           const w = ((W - labelW - 50) * p.value) / max;
           const rect = svg('rect', { x, y: y + 4, width: w, height: rowH - 10, fill: p.color }, svg('title', null, `${p.name}: ${p.value}`));
@@ -1061,7 +1066,7 @@ function stackedBars(rows) {
 
 function burndown(points) {
   if (!points.length) return noData();
-  const W = 560;
+  const W = chartWidth();
   const H = 200;
   const pad = { l: 30, r: 10, t: 22, b: 30 };
   const max = Math.max(1, ...points.map((p) => Number(p.scope) || 0));
@@ -1075,7 +1080,7 @@ function burndown(points) {
       svg('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, String(v)))),
     svg('polyline', { points: line('scope'), fill: 'none', stroke: '#8a94a6', 'stroke-width': 2, 'stroke-dasharray': '4 3' }),
     svg('polyline', { points: line('remaining'), fill: 'none', stroke: '#c9413a', 'stroke-width': 2.5 }),
-    points.map((p, i) => (i % step === 0 || i === n - 1)
+    points.map((p, i) => ((i % step === 0 && n - 1 - i >= step / 2) || i === n - 1)
       ? svg('text', { x: x(i), y: H - 10, 'text-anchor': i === n - 1 && n > 1 ? 'end' : i === 0 ? 'start' : 'middle', class: 'axis' }, String(p.day ?? '').slice(5)) : null),
     svg('line', { x1: W - 190, x2: W - 172, y1: 8, y2: 8, stroke: '#c9413a', 'stroke-width': 2.5 }),
     svg('text', { x: W - 168, y: 12, class: 'axis' }, t('m_remaining')),
@@ -1090,9 +1095,17 @@ function niceTicks(max) {
   return out;
 }
 
-function truncate(s, n) {
+/** Shortens a label to about `px` pixels of 12px text (CJK glyphs count double). */
+function truncate(s, px) {
   const str = String(s ?? '');
-  return str.length > n ? `${str.slice(0, n - 1)}…` : str;
+  let width = 0;
+  let out = '';
+  for (const ch of str) {
+    width += /[\u2e80-\uffff]/.test(ch) ? 12 : 7;
+    if (width > px) return `${out}…`;
+    out += ch;
+  }
+  return out;
 }
 
 // ------------------------------------------------------------ workload --

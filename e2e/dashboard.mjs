@@ -6,6 +6,7 @@
 //
 //   QUNBAN_BASE_URL=http://127.0.0.1:8080 QUNBAN_SCREENSHOTS=../target/e2e-screenshots node dashboard.mjs
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,6 +15,10 @@ const BASE = (process.env.QUNBAN_BASE_URL || '').replace(/\/+$/, '');
 const SHOTS = path.resolve(process.env.QUNBAN_SCREENSHOTS || 'screenshots');
 const CHROMIUM = process.env.QUNBAN_CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = Number(process.env.QUNBAN_E2E_TIMEOUT_MS || 15000);
+// Optional: the qunban binary and the server's database, to add a connector
+// (connectors are created from the CLI only).
+const CLI = process.env.QUNBAN_E2E_CLI;
+const CLI_DB = process.env.QUNBAN_E2E_DATABASE_URL;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const MAIN_COLUMNS = ['todo', 'in_progress', 'blocked', 'review', 'done'];
@@ -257,14 +262,61 @@ try {
     const found = [];
     for (const status of ['pending', 'sent', 'dead']) {
       const items = arr(await apiJson(page, `/outbox?status=${status}`), 'items', 'outbox', 'messages');
-      for (const it of items) found.push({ status, text: JSON.stringify(it.payload ?? it) });
+      for (const it of items) {
+        const text = it.text ?? it.payload?.text ?? JSON.stringify(it.payload ?? it);
+        found.push({ status, text: String(text) });
+      }
     }
-    const hit = found.find((f) => f.text.includes(moved.ref));
-    assert(hit, `no outbox message mentions ${moved.ref} (${found.length} messages)`);
+    const norm = (x) => x.replace(/\s+/g, ' ').trim();
+    const hit = found.find((f) => f.text.includes(moved.ref) || (moved.reply && norm(f.text) === norm(moved.reply)));
+    assert(hit, `no outbox message mentions ${moved.ref} or reads "${moved.reply}" (${found.length} messages: ${JSON.stringify(found.slice(-5))})`);
     console.log(`  found in "${hit.status}"`);
-    await open(page, `#/outbox?status=${hit.status}`, 'outbox');
-    await visible(page.locator(tid('outbox-item')).filter({ hasText: moved.ref }), `the outbox page item mentioning ${moved.ref}`);
+    // The delivery worker may move it on meanwhile: look in every tab.
+    const needle = hit.text.includes(moved.ref) ? moved.ref : hit.text.trim().split('\n')[0];
+    let shownIn = null;
+    for (const status of [hit.status, 'pending', 'sent', 'dead']) {
+      await open(page, `#/outbox?status=${status}`, 'outbox');
+      if (await page.locator(tid('outbox-item')).filter({ hasText: needle }).count()) { shownIn = status; break; }
+    }
+    assert(shownIn, `the outbox page shows no item with "${needle}" in any tab`);
+    console.log(`  shown in the "${shownIn}" tab`);
+    // Requeue a dead letter when there is one.
+    await open(page, '#/outbox?status=dead', 'outbox');
+    const dead = page.locator(tid('outbox-item'));
+    if (await dead.count()) {
+      const id = await dead.first().getAttribute('data-outbox-id');
+      await dismissToasts(page);
+      await dead.first().locator(tid('requeue')).click();
+      await lastToast(page, 'ok');
+      const still = arr(await apiJson(page, '/outbox?status=dead'), 'items').some((i) => String(i.id) === id);
+      assert(!still, `dead letter ${id} is still dead after requeueing`);
+      console.log(`  requeued dead letter #${id}`);
+    } else {
+      console.log('  no dead letters to requeue');
+    }
   });
+
+  if (CLI && CLI_DB) {
+    await step('connectors: the callback URL of a connector added with the CLI, and its copy button', async () => {
+      const out = execFileSync(CLI, ['connector', 'add', 'dingtalk', '--name', 'e2e-ding', '--app-secret', 'e2e-secret-0123456789'], {
+        env: { ...process.env, QUNBAN_DATABASE_URL: CLI_DB }, encoding: 'utf8',
+      });
+      const callbackPath = out.trim().split('\n').pop().trim().split(/\s+/).pop();
+      assert(callbackPath.startsWith('/'), `connector add printed no callback path: ${out}`);
+      await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+      const state = await open(page, '#/connectors', 'connectors', { allowForbidden: true });
+      assert(state !== 'forbidden', `the PM ${demo.pm.name} may not see connectors`);
+      const item = await visible(page.locator(tid('connector-item')).filter({ hasText: 'e2e-ding' }), 'the e2e-ding connector');
+      const url = await item.locator(tid('callback-url')).inputValue();
+      assert(url === BASE + callbackPath, `callback URL "${url}", expected "${BASE + callbackPath}"`);
+      await dismissToasts(page);
+      await item.locator(tid('copy-button')).click();
+      await lastToast(page, 'ok');
+      const clip = await page.evaluate(() => navigator.clipboard.readText().catch(() => null));
+      assert(clip === null || clip === url, `the clipboard holds "${clip}"`);
+      console.log(`  ${url}${clip === url ? ' (copied)' : ''}`);
+    });
+  }
 
   const executor = demo.executors[0];
   await step(`as executor ${executor.name}, dragging someone else's card is refused`, async () => {
@@ -409,7 +461,7 @@ try {
     await dismissToasts(page);
     await page.locator(tid('test-send')).first().click();
     const t = await visible(page.locator(tid('toast')), 'a toast after test send');
-    console.log(`  ${await t.getAttribute('data-kind')}: ${(await t.innerText()).replace(/\s+/g, ' ')}`);
+    console.log(`  ${await t.getAttribute('data-kind')}: ${(await t.locator('.toast-text').innerText()).replace(/\s+/g, ' ')}`);
   });
 
   await step('phone (390x844): no horizontal overflow; screenshots', async () => {

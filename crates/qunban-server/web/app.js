@@ -38,7 +38,7 @@ const I18N = {
     metrics_title: '指标', m_on_time: '按时完成率', m_on_time_original: '按原定截止完成率', m_delay: '延期率', m_cycle_p50: '周期中位数', m_cycle_p90: '周期 P90',
     m_completed: '本期完成', m_overdue: '当前逾期', m_open: '未完成', m_moves: '截止时间调整', m_reopens: '重新打开', m_reassign: '转派',
     m_throughput: '每周完成数', m_throughput_member: '成员完成数', m_outcome: '完成情况', m_on_time_n: '按时', m_late_n: '延期', m_no_deadline_n: '无截止',
-    m_workload: '当前工作量', m_burndown: '里程碑燃尽', m_goals: '目标进度', m_period: '统计区间', m_no_data: '暂无数据', m_hours: '小时', m_remaining: '剩余', m_scope: '范围',
+    m_workload: '当前工作量', m_burndown: '里程碑燃尽', m_goals: '目标进度', m_period: '统计区间', m_no_data: '暂无数据', m_hours: '小时', m_days: '天', m_avg_delay: '平均延期', m_remaining: '剩余', m_scope: '范围',
     workload_title: '工作量', w_member: '成员', w_open: '未完成', w_due_week: '本周到期', w_overdue: '逾期', w_done7: '近7天完成', w_blocked: '阻塞',
     groups_title: '群组', groups_empty: '还没有群组。', kind_master: '总控群', kind_subtask: '子任务群', kind_support: '支持群', kind_unbound: '未绑定',
     robot: '机器人', no_robot: '未配置机器人', reminders: '提醒规则', rule_on: '开', rule_off: '关', test_send: '测试发送', test_sent: '测试消息已加入发送队列',
@@ -85,7 +85,7 @@ const I18N = {
     metrics_title: 'Metrics', m_on_time: 'On-time rate', m_on_time_original: 'On time vs original deadline', m_delay: 'Delay rate', m_cycle_p50: 'Cycle time p50', m_cycle_p90: 'Cycle time p90',
     m_completed: 'Completed', m_overdue: 'Overdue now', m_open: 'Open', m_moves: 'Deadline moves', m_reopens: 'Reopened', m_reassign: 'Reassigned',
     m_throughput: 'Completed per week', m_throughput_member: 'Completed per member', m_outcome: 'Outcome', m_on_time_n: 'On time', m_late_n: 'Late', m_no_deadline_n: 'No deadline',
-    m_workload: 'Current workload', m_burndown: 'Milestone burn-down', m_goals: 'Goals', m_period: 'Period', m_no_data: 'No data yet', m_hours: 'h', m_remaining: 'Remaining', m_scope: 'Scope',
+    m_workload: 'Current workload', m_burndown: 'Milestone burn-down', m_goals: 'Goals', m_period: 'Period', m_no_data: 'No data yet', m_hours: 'h', m_days: 'd', m_avg_delay: 'Average delay', m_remaining: 'Remaining', m_scope: 'Scope',
     workload_title: 'Workload', w_member: 'Member', w_open: 'Open', w_due_week: 'Due this week', w_overdue: 'Overdue', w_done7: 'Done (7 days)', w_blocked: 'Blocked',
     groups_title: 'Groups', groups_empty: 'No groups yet.', kind_master: 'Master', kind_subtask: 'Sub-task', kind_support: 'Support', kind_unbound: 'Unbound',
     robot: 'Robot', no_robot: 'No robot configured', reminders: 'Reminder rules', rule_on: 'on', rule_off: 'off', test_send: 'Test send', test_sent: 'Test message queued',
@@ -220,7 +220,8 @@ class ApiError extends Error {
 
 /** Calls /api/v1{path}; resolves to the JSON body, or throws ApiError with the server's message. */
 async function api(method, path, body) {
-  const opts = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  // The server may word its messages in the reader's language.
+  const opts = { method, headers: { Accept: 'application/json', 'Accept-Language': state.lang === 'en' ? 'en' : 'zh-CN,zh;q=0.9' }, credentials: 'same-origin' };
   if (body !== undefined) {
     opts.headers['Content-Type'] = 'application/json';
     opts.body = JSON.stringify(body);
@@ -926,8 +927,9 @@ async function pageMetrics({ id }) {
   const kpis = h('div', { class: 'kpis', testid: 'metrics-kpis' },
     kpi(t('m_on_time'), pct(m.on_time_final_rate ?? m.on_time_rate), 'kpi-on-time'),
     kpi(t('m_delay'), pct(m.delay_rate), 'kpi-delay'),
-    kpi(t('m_cycle_p50'), m.cycle_time_p50_hours != null ? `${num(m.cycle_time_p50_hours)} ${t('m_hours')}` : '—', 'kpi-cycle'),
-    kpi(t('m_cycle_p90'), m.cycle_time_p90_hours != null ? `${num(m.cycle_time_p90_hours)} ${t('m_hours')}` : '—'),
+    kpi(t('m_cycle_p50'), duration(m.cycle_time_p50_hours), 'kpi-cycle'),
+    kpi(t('m_cycle_p90'), duration(m.cycle_time_p90_hours)),
+    m.avg_delay_hours != null ? kpi(t('m_avg_delay'), duration(m.avg_delay_hours)) : null,
     kpi(t('m_completed'), m.completed ?? '—'),
     kpi(t('m_open'), m.open ?? '—'),
     kpi(t('m_overdue'), m.overdue ?? '—', null, Number(m.overdue) > 0 ? 'bad' : null),
@@ -962,7 +964,9 @@ async function pageMetrics({ id }) {
         { value: Number(w.overdue) || 0, color: '#c9413a', name: t('w_overdue') },
       ],
     })))),
-    arr('milestones').map((b) => chartPanel(`${t('m_burndown')} · ${b.milestone ?? ''}`, 'chart-burndown', burndown(Array.isArray(b.points) ? b.points : []))),
+    arr('milestones').map((b) => chartPanel(`${t('m_burndown')} · ${b.milestone ?? ''}`, 'chart-burndown', [
+      b.due_at != null ? h('p', { class: 'muted small' }, `${t('task_due')}: ${fmtTime(b.due_at)}`) : null,
+      burndown(Array.isArray(b.points) ? b.points : [])])),
     arr('goals').length ? chartPanel(t('m_goals'), 'chart-goals', barChart(arr('goals').map((g, i) => ({
       label: g.name ?? '', value: g.ratio != null ? Math.round(Number(g.ratio) * 100) : 0, suffix: '%', max: 100, color: PALETTE[i % PALETTE.length],
       note: g.current != null ? `${num(g.current)}${g.target != null ? ` / ${num(g.target)}` : ''} ${g.unit ?? ''}` : null,
@@ -972,6 +976,13 @@ async function pageMetrics({ id }) {
     projectHeader(project, id, 'metrics'),
     period ? h('p', { class: 'muted small' }, `${t('m_period')}: ${period}`) : null,
     kpis, charts);
+}
+
+/** Hours as "30 小时" or, from two days on, "9.4 天". */
+function duration(hours) {
+  if (hours == null || Number.isNaN(Number(hours))) return '—';
+  const hrs = Number(hours);
+  return hrs >= 48 ? `${num(hrs / 24)} ${t('m_days')}` : `${num(hrs)} ${t('m_hours')}`;
 }
 
 function kpi(label, value, testid, cls) {
@@ -1182,7 +1193,7 @@ function groupCard(g, projectNames) {
       h('span', { class: `badge kind kind-${g.kind}` }, tv('kind', g.kind))),
     h('div', { class: 'robot small' }, h('strong', null, `${t('robot')}: `),
       robot ? [typeof robot === 'object' ? [robot.kind, robot.webhook_url || robot.url].filter(Boolean).join(' · ') : String(robot)] : h('span', { class: 'muted' }, t('no_robot'))),
-    rules.length ? h('details', { class: 'rules' }, h('summary', null, `${t('reminders')} (${rules.filter((r) => r.enabled !== false).length}/${rules.length})`),
+    rules.length ? h('details', { class: 'rules', open: true }, h('summary', null, `${t('reminders')} (${rules.filter((r) => r.enabled !== false).length}/${rules.length})`),
       h('ul', { class: 'rule-list', testid: 'rule-list' }, rules.map((r) => h('li', { class: r.enabled === false ? 'off' : null },
         h('span', { class: 'rule-name' }, tv('rule', r.kind ?? r.rule ?? r.name)),
         h('span', { class: 'rule-when' }, ruleWhen(r)),

@@ -398,6 +398,19 @@ try {
     await open(page, `#/task/${id}`, 'task');
     const shown = await page.locator(`${tid('origin-message-text')}, ${tid('history-message-text')}`).allInnerTexts();
     assert(shown.some((x) => x.includes('验收清单整理好')), `the new task's page does not show the chat message (shown: ${JSON.stringify(shown)})`);
+    // The edit form changes the task through PATCH, and the history records it.
+    const rowsBefore = await page.locator(tid('history-row')).count();
+    await dismissToasts(page);
+    await page.fill(tid('task-progress-input'), '40');
+    await page.click(tid('task-save'));
+    const saved = await lastToast(page, 'ok');
+    await waitReady(page, 'task');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="history-row"]').length > n, rowsBefore, { timeout: TIMEOUT })
+      .catch(() => { throw new StepFailure('saving progress 40% added no history row'); });
+    const detail = await apiJson(page, `/tasks/${id}`);
+    const progress = (detail.task ?? detail).progress;
+    assert(Number(progress) === 40, `progress is ${progress} after saving 40`);
+    console.log(`  edit form: progress 40% saved; bot: ${saved.replace(/\s+/g, ' ')}`);
     return { id, ref };
   });
 
@@ -484,6 +497,17 @@ try {
       await p.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
       console.log(`  ${name}-phone.png`);
     }
+    // English labels are longer: the widest pages must still fit.
+    await p.click(tid('lang-toggle'));
+    await p.waitForFunction(() => document.documentElement.lang === 'en');
+    for (const [name, hash, ready] of pages.filter(([n]) => ['board', 'task', 'metrics', 'workload', 'playground', 'outbox'].includes(n))) {
+      await open(p, hash, ready);
+      assert((await p.getAttribute('html', 'lang')) === 'en', `${name} is not in English`);
+      await noHorizontalOverflow(p, `${name} (English)`);
+      await p.screenshot({ path: path.join(SHOTS, `${name}-phone-en.png`), fullPage: true });
+    }
+    await p.click(tid('lang-toggle'));
+    await p.waitForFunction(() => document.documentElement.lang === 'zh-CN');
     // The collapsed navigation opens from the menu button.
     await open(p, '#/projects', 'projects');
     assert(!(await p.locator(tid('nav-groups')).isVisible()), 'the navigation is not collapsed on a phone');
@@ -496,9 +520,10 @@ try {
     const sel = p.locator(`${tid('task-card')}[data-task-id="${created.id}"] ${tid('card-status')}`);
     await visible(sel, 'the status select on a card');
     await dismissToasts(p);
-    await sel.selectOption('in_progress');
+    const target = (await sel.inputValue()) === 'review' ? 'in_progress' : 'review';
+    await sel.selectOption(target);
     await lastToast(p, 'ok');
-    await visible(p.locator(`${tid('column-in_progress')} ${tid('task-card')}[data-task-id="${created.id}"]`), `${created.ref} in the in-progress column after the select`);
+    await visible(p.locator(`${tid(`column-${target}`)} ${tid('task-card')}[data-task-id="${created.id}"]`), `${created.ref} in the ${target} column after the select`);
     await phone.close();
   });
 

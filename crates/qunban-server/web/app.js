@@ -400,6 +400,7 @@ async function render() {
   state.menuOpen = false;
   const main = document.getElementById('main');
   document.body.dataset.page = route.name;
+  delete main.dataset.ready; // set again once this page has rendered
 
   if (route.name !== 'login' && !state.me) {
     try {

@@ -344,6 +344,21 @@ try {
     console.log(`  ${card.ref} (owners ${card.owners.join('/')}) stayed in ${card.column}; error: ${message}`);
   });
 
+  const viewer = demo.accounts.find((a) => a.role === 'viewer');
+  if (viewer) {
+    await step(`as viewer ${viewer.name}, the board is read only`, async () => {
+      await signOut(page);
+      await signIn(page, viewer);
+      await open(page, `#/p/${projectId}/board`, 'board');
+      await visible(page.locator(tid('read-only')), 'the read-only note');
+      const draggable = await page.locator(`${tid('task-card')}[draggable="true"]`).count();
+      assert(draggable === 0, `${draggable} cards are draggable for a viewer`);
+      await signOut(page);
+      await signIn(page, executor);
+      await open(page, `#/p/${projectId}/board`, 'board');
+    });
+  }
+
   await step('a task detail shows the chat message behind a history entry', async () => {
     const all = await cards(page);
     let chosen = null;

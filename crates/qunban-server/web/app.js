@@ -25,7 +25,7 @@ const I18N = {
     stat_open: '未完成', stat_overdue: '逾期', stat_on_time: '按时率', stat_total: '总数', stat_done: '已完成',
     tab_board: '看板', tab_gantt: '甘特图', tab_metrics: '指标', tab_workload: '工作量',
     status_todo: '待办', status_in_progress: '进行中', status_blocked: '阻塞', status_paused: '暂停', status_review: '待验收', status_done: '已完成', status_cancelled: '已取消',
-    board_empty_col: '拖拽任务到这里', board_move_hint: '拖动卡片到其他列可更改状态', no_owner: '未指派', no_due: '无截止时间', overdue: '逾期',
+    board_empty_col: '拖拽任务到这里', board_move_hint: '拖动卡片到其他列可更改状态', board_read_only: '你是此项目的观察者，只能查看', no_owner: '未指派', no_due: '无截止时间', overdue: '逾期',
     moved: '已更新', change_status: '更改状态',
     task_title: '任务', task_owners: '负责人', task_due: '截止时间', task_status: '状态', task_progress: '进度', task_priority: '优先级',
     task_project: '项目', task_created: '创建时间', task_updated: '更新时间', task_done_at: '完成时间', task_note: '备注',
@@ -72,7 +72,7 @@ const I18N = {
     stat_open: 'Open', stat_overdue: 'Overdue', stat_on_time: 'On time', stat_total: 'Total', stat_done: 'Done',
     tab_board: 'Board', tab_gantt: 'Gantt', tab_metrics: 'Metrics', tab_workload: 'Workload',
     status_todo: 'To do', status_in_progress: 'In progress', status_blocked: 'Blocked', status_paused: 'Paused', status_review: 'Review', status_done: 'Done', status_cancelled: 'Cancelled',
-    board_empty_col: 'Drop tasks here', board_move_hint: 'Drag a card to another column to change its status', no_owner: 'Unassigned', no_due: 'No deadline', overdue: 'Overdue',
+    board_empty_col: 'Drop tasks here', board_move_hint: 'Drag a card to another column to change its status', board_read_only: 'You are a viewer of this project: read only', no_owner: 'Unassigned', no_due: 'No deadline', overdue: 'Overdue',
     moved: 'Updated', change_status: 'Change status',
     task_title: 'Task', task_owners: 'Owners', task_due: 'Due', task_status: 'Status', task_progress: 'Progress', task_priority: 'Priority',
     task_project: 'Project', task_created: 'Created', task_updated: 'Updated', task_done_at: 'Finished', task_note: 'Note',
@@ -514,7 +514,7 @@ async function pageLogin() {
   return wrap;
 }
 
-function demoBlock() {
+function demoBlock({ divider = true } = {}) {
   const btn = h('button', { class: 'btn btn-primary btn-big', type: 'button', testid: 'demo-button' }, t('demo_load'));
   btn.addEventListener('click', async () => {
     btn.disabled = true;
@@ -526,6 +526,7 @@ function demoBlock() {
       toast(t('demo_loaded'));
       state.me = null;
       go('#/projects');
+      if (location.hash === '#/projects') render();
     } catch (e) {
       toast(e.message, 'error');
       btn.disabled = false;
@@ -533,7 +534,7 @@ function demoBlock() {
     }
   });
   return h('div', { class: 'demo-block' }, btn, h('p', { class: 'muted small' }, t('demo_intro')),
-    h('div', { class: 'divider' }, h('span', null, t('or'))));
+    divider ? h('div', { class: 'divider' }, h('span', null, t('or'))) : null);
 }
 
 function field(label, input) {
@@ -609,7 +610,13 @@ async function pageProjects() {
     const panel = demoAccountsPanel(demo, { onClose: () => { panel.remove(); try { sessionStorage.removeItem(DEMO_KEY); } catch (_) { /* ignore */ } } });
     wrap.appendChild(panel);
   }
-  if (!projects.length) wrap.appendChild(h('p', { class: 'muted empty' }, t('projects_empty')));
+  if (!projects.length) {
+    wrap.appendChild(h('p', { class: 'muted empty', testid: 'projects-empty' }, t('projects_empty')));
+    const setup = await api('GET', '/setup').catch(() => null);
+    if (setup && setup.demo_available && state.me && state.me.is_admin) {
+      wrap.appendChild(h('section', { class: 'panel demo-offer' }, demoBlock({ divider: false })));
+    }
+  }
   wrap.appendChild(h('div', { class: 'cards' }, projects.map(projectCard)));
   return wrap;
 }
@@ -663,7 +670,8 @@ async function pageBoard({ id }) {
   ]);
   pageTitle(`${project.name || ''} · ${t('tab_board')}`);
   const tasks = list(tasksData, 'tasks');
-  const board = h('div', { class: 'board', testid: 'board' });
+  const readOnly = isViewer(id);
+  const board = h('div', { class: 'board' + (readOnly ? ' read-only' : ''), testid: 'board' });
   const columns = new Map();
   for (const status of STATUSES) {
     const col = boardColumn(status, members);
@@ -672,12 +680,12 @@ async function pageBoard({ id }) {
   }
   for (const task of tasks) {
     const col = columns.get(taskStatus(task)) || columns.get('todo');
-    col.querySelector('.col-cards').appendChild(taskCard(task, members));
+    col.querySelector('.col-cards').appendChild(taskCard(task, members, readOnly));
   }
   for (const col of columns.values()) updateCount(col);
   return h('div', { class: 'page page-wide', testid: 'board-page' },
     projectHeader(project, id, 'board'),
-    h('p', { class: 'muted small hint' }, t('board_move_hint')),
+    h('p', { class: 'muted small hint', testid: readOnly ? 'read-only' : null }, readOnly ? t('board_read_only') : t('board_move_hint')),
     h('div', { class: 'board-scroll', testid: 'board-scroll' }, board));
 }
 
@@ -715,15 +723,23 @@ function boardColumn(status, members) {
 
 let dragging = null;
 
-function taskCard(task, members) {
+/** A viewer of the project (and nothing more) only reads. */
+function isViewer(projectId) {
+  const me = state.me;
+  if (!me || me.is_admin) return false;
+  const roles = list(me.roles).filter((r) => String(r.project_id) === String(projectId)).map((r) => r.role);
+  return roles.length > 0 && roles.every((r) => r === 'viewer');
+}
+
+function taskCard(task, members, readOnly = false) {
   const status = taskStatus(task);
   const owners = ownerNames(task, members);
   const due = task.due ?? task.due_at;
   const overdue = isOverdue(task);
-  const select = h('select', { class: 'card-status', testid: 'card-status', 'aria-label': t('change_status') },
+  const select = h('select', { class: 'card-status', testid: 'card-status', 'aria-label': t('change_status'), disabled: readOnly },
     STATUSES.map((s) => h('option', { value: s, selected: s === status }, tv('status', s))));
   const card = h('article', {
-    class: 'task-card' + (overdue ? ' overdue' : ''), draggable: 'true', testid: 'task-card',
+    class: 'task-card' + (overdue ? ' overdue' : ''), draggable: readOnly ? 'false' : 'true', testid: 'task-card',
     'data-task-id': task.id, 'data-ref': task.reference || '', 'data-status': status, 'data-owners': owners.join(','),
   },
   h('div', { class: 'task-ref' }, task.reference || `#${task.id}`, task.priority ? h('span', { class: 'badge prio' }, String(task.priority).toUpperCase()) : null),
@@ -759,7 +775,7 @@ async function moveTask(card, status, members) {
   try {
     const res = await api('PATCH', `/tasks/${encodeURIComponent(card.dataset.taskId)}`, { status });
     const task = (res && res.task) || { ...cardTask(card), status };
-    const fresh = taskCard(task, members);
+    const fresh = taskCard(task, members, false);
     const target = document.querySelector(`[data-testid="column-${status}"] .col-cards`);
     card.replaceWith(fresh);
     if (target) target.prepend(fresh);
@@ -821,7 +837,7 @@ async function pageTask({ id }) {
           fact(t('task_updated'), fmtTime(task.updated_at)),
           task.done_at ? fact(t('task_done_at'), fmtTime(task.done_at)) : null,
           task.note ? fact(t('task_note'), task.note) : null)),
-      editForm(task)),
+      editForm(task, isViewer(task.project_id))),
     historyTable(history));
 }
 
@@ -829,7 +845,7 @@ function fact(label, value) {
   return [h('dt', null, label), h('dd', null, value)];
 }
 
-function editForm(task) {
+function editForm(task, readOnly = false) {
   const status = taskStatus(task);
   const sel = h('select', { name: 'status', testid: 'task-status-select' },
     STATUSES.map((s) => h('option', { value: s, selected: s === status }, tv('status', s))));
@@ -837,8 +853,10 @@ function editForm(task) {
   const dueValue = toLocalInput(task.due ?? task.due_at);
   const due = h('input', { name: 'due', type: 'datetime-local', value: dueValue, testid: 'task-due-input' });
   const form = h('form', { class: 'panel form', testid: 'task-edit' }, h('h2', null, t('task_edit')),
-    field(t('task_status'), sel), field(`${t('task_progress')} (%)`, progress), field(t('task_due'), due),
-    h('button', { class: 'btn btn-primary', type: 'submit', testid: 'task-save' }, t('save')));
+    h('fieldset', { class: 'plain', disabled: readOnly },
+      field(t('task_status'), sel), field(`${t('task_progress')} (%)`, progress), field(t('task_due'), due),
+      h('button', { class: 'btn btn-primary', type: 'submit', testid: 'task-save' }, t('save'))),
+    readOnly ? h('p', { class: 'muted small' }, t('board_read_only')) : null);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const patch = {};

@@ -526,7 +526,6 @@ function demoBlock({ divider = true } = {}) {
       toast(t('demo_loaded'));
       state.me = null;
       go('#/projects');
-      if (location.hash === '#/projects') render();
     } catch (e) {
       toast(e.message, 'error');
       btn.disabled = false;

@@ -11,5 +11,6 @@ pub mod http;
 pub mod http_reports;
 pub mod pipeline;
 pub mod scheduler;
+pub mod web;
 
 pub use pipeline::{Engine, Handled, ReplayReport};

@@ -112,6 +112,17 @@ impl Store {
             Some(g) => self.project_of_group(g).await?,
             None => None,
         };
+        self.snapshot_in(project, group, actor, intents, now).await
+    }
+
+    /// The snapshot for a change made outside any chat (the dashboard, the
+    /// API): the project is known, the same permission rules apply.
+    pub async fn snapshot_for_project(&self, project_id: i64, actor: &Member, intents: &[Intent], now: Timestamp) -> Result<Snapshot> {
+        let project = ProjectRef { id: project_id, name: self.project(project_id).await?.name };
+        self.snapshot_in(Some(project), None, actor, intents, now).await
+    }
+
+    async fn snapshot_in(&self, project: Option<ProjectRef>, group: Option<&Group>, actor: &Member, intents: &[Intent], now: Timestamp) -> Result<Snapshot> {
         let mut conn = self.pool.acquire().await?;
         let mut tasks = HashMap::new();
         let (mut roles, mut has_managers) = (Vec::new(), false);

@@ -16,6 +16,7 @@ mod outbox;
 mod reports;
 mod schedule;
 mod tasks;
+mod web;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -34,6 +35,7 @@ pub use outbox::{OutboxItem, OutboxStatus};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
 pub use tasks::{HistoryEntry, TaskFilter, TaskView};
+pub use web::{Account, ChatMessage, DecisionHit, ProjectRole, SearchHits, TokenInfo};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -11,6 +11,7 @@ mod remind;
 mod report;
 mod serve;
 mod tasks;
+mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,6 +90,12 @@ pub enum Command {
     /// Import chat history (WeChatMsg TXT/CSV exports).
     #[command(subcommand, after_help = "Examples:\n  qunban import chat 聊天记录.txt --group 官网改版群")]
     Import(import::ImportCmd),
+    /// Load a realistic demo project (groups, members, three weeks of chat) into an empty database.
+    #[command(after_help = "Examples:\n  qunban demo\n  qunban demo --json")]
+    Demo(web::DemoArgs),
+    /// Dashboard sign-in accounts: add, reset a password.
+    #[command(subcommand, after_help = "Examples:\n  qunban account add 张三 --login zhangsan\n  qunban account password zhangsan")]
+    Account(web::AccountCmd),
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -114,6 +121,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Import(c) => import::run(c, &engine).await,
                 Command::Report(c) => report::run(c, &engine).await,
                 Command::Export(c) => export::run(c, &engine).await,
+                Command::Demo(a) => web::demo(a, &engine).await,
+                Command::Account(c) => web::account(c, &engine).await,
                 Command::Parse(_) | Command::Bench(_) => unreachable!("handled above"),
             };
             store.close().await;

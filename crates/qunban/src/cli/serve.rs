@@ -23,7 +23,11 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
         tracing::info!(caught_up, "interpreted messages logged before a stop");
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-    println!("qunban listening on http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    println!("qunban listening on http://{addr}");
+    if engine.store().is_empty().await? {
+        println!("The database is empty: open http://{addr}/ to create the first account or load a demo project (or run `qunban demo`).");
+    }
     // Delivers the outbox (replies, robot messages, webhook events) while serving.
     let _delivery = qunban_server::delivery::spawn(engine.store().clone(), Default::default());
     // Reminders on the work calendar: every occurrence queued once, even with several instances.

@@ -522,3 +522,33 @@ async fn dashboard_assets_are_embedded() {
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
     }
 }
+
+/// Every operation that is not public answers 401 without credentials, and
+/// 401 with a forged token or session, before looking at anything else.
+#[tokio::test]
+async fn every_private_endpoint_needs_credentials() {
+    let app = spawn().await;
+    let (_pm, _) = load_demo(&app).await;
+    let anonymous = app.browser();
+    let forged = app.script("qb_forged");
+    let stale = reqwest::Client::new();
+    let mut checked = 0;
+    for (path, ops) in app.spec["paths"].as_object().unwrap().clone() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| a.is_empty())) {
+                continue;
+            }
+            let concrete = path.replace("{id}", "1");
+            let m: Method = method.to_uppercase().parse().unwrap();
+            let body = (m != Method::GET && m != Method::DELETE).then(|| json!({}));
+            for client in [&anonymous, &forged] {
+                let (s, v) = client.call(m.clone(), &concrete, body.clone()).await;
+                assert_eq!(s, 401, "{method} {path} without valid credentials: {v}");
+            }
+            let r = stale.request(m.clone(), format!("{}{concrete}", app.base)).header("cookie", "qunban_session=qs_ended").send().await.unwrap();
+            assert_eq!(r.status(), 401, "{method} {path} with a stale session");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} operations checked");
+}

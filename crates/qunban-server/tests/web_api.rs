@@ -150,6 +150,11 @@ async fn task_id(b: &Browser<'_>, reference: &str) -> i64 {
     v["tasks"].as_array().unwrap().iter().find(|t| t["reference"] == reference).unwrap_or_else(|| panic!("no {reference}"))["id"].as_i64().unwrap()
 }
 
+async fn tasks_with_milestone(b: &Browser<'_>, project: i64) -> usize {
+    let (_, v) = b.get(&format!("/api/v1/tasks?project_id={project}")).await;
+    v["tasks"].as_array().unwrap().iter().filter(|t| t["milestone_id"].is_i64()).count()
+}
+
 #[tokio::test]
 async fn first_visit_creates_the_admin_account_once() {
     let app = spawn().await;
@@ -225,6 +230,8 @@ async fn the_demo_is_a_realistic_project() {
     assert_eq!(kinds, BTreeSet::from(["master", "subtask", "support"]));
     assert_eq!(detail["members"].as_array().unwrap().len(), 6);
     assert_eq!(detail["milestones"].as_array().unwrap().len(), 2);
+    let in_milestones = tasks_with_milestone(&pm, id).await;
+    assert!(in_milestones >= 5, "the demo's burn-down has tasks: {in_milestones}");
 
     // Three weeks of history: done, late, moved, blocked.
     let (_, tasks) = pm.get(&format!("/api/v1/tasks?project_id={id}")).await;
@@ -274,6 +281,11 @@ async fn roles_decide_who_changes_which_task() {
     // …but not someone else's, and the task stays as it was.
     let (s, v) = zhang.patch(&format!("/api/v1/tasks/{others}"), json!({ "status": "done" })).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("TASK-004") && v["error"]["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "the bot's refusal, in Chinese by default: {v}");
+    let r = zhang.client.patch(format!("{}/api/v1/tasks/{others}", app.base)).header("accept-language", "en-US,en;q=0.9").json(&json!({ "status": "done" })).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["error"]["message"].as_str().unwrap().is_ascii() || v["error"]["message"].as_str().unwrap().contains("not"), "English on request: {v}");
     assert_eq!(pm.get(&format!("/api/v1/tasks/{others}")).await.1["task"]["status"], "in_progress");
 
     // A viewer reads but never writes.

@@ -315,7 +315,13 @@ pub struct TaskPatchBody {
 }
 
 /// `PATCH /api/v1/tasks/{id}`
-pub async fn patch_task(State(engine): State<Engine>, caller: Caller, Path(id): Path<i64>, body: JsonBody<TaskPatchBody>) -> ApiResult<Json<Value>> {
+pub async fn patch_task(
+    State(engine): State<Engine>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    body: JsonBody<TaskPatchBody>,
+) -> ApiResult<Json<Value>> {
     let b = body.0;
     let store = engine.store();
     let view = store.task_view(id).await?;
@@ -354,20 +360,38 @@ pub async fn patch_task(State(engine): State<Engine>, caller: Caller, Path(id): 
         snapshot.actor.roles.push(qunban_core::Role::Pm);
     }
     let decision = interpret(&intents, &snapshot);
+    // A refusal is the bot's sentence, in the reader's language.
+    let workspace_locale = engine.workspace().await?.locale;
+    let reader = reader_locale(&headers, workspace_locale);
+    let words = |r: &Reply| qunban_core::reply::render_all(std::slice::from_ref(r), &tz, reader).unwrap_or_default();
     if let Some(refusal) = decision.replies.iter().find_map(|r| match r {
-        Reply::Refused { .. } => Some(Caller::forbidden(&qunban_core::reply::render_all(std::slice::from_ref(r), &tz, qunban_core::Locale::En).unwrap_or_default())),
-        Reply::Invalid { .. } | Reply::DeadlineUnclear { .. } => {
-            Some(invalid(qunban_core::reply::render_all(std::slice::from_ref(r), &tz, qunban_core::Locale::En).unwrap_or_default()))
-        }
+        Reply::Refused { .. } => Some(Caller::forbidden(&words(r))),
+        Reply::Invalid { .. } | Reply::DeadlineUnclear { .. } => Some(invalid(words(r))),
         _ => None,
     }) {
         return Err(refusal);
     }
     let group = announce_group(&engine, project_id).await?;
-    let locale = engine.workspace().await?.locale;
+    // The group may have chosen its own language (/设置 语言 English).
+    let locale = match &group {
+        Some(g) => store.group_settings(g.id).await?.into_iter().find(|(k, _)| k == "locale").and_then(|(_, v)| v.parse().ok()).unwrap_or(workspace_locale),
+        None => workspace_locale,
+    };
     let ctx = MessageContext { message_id: None, source: "web".into(), group, actor, now, emit_outbox: true };
     let applied = store.apply(&ctx, decision, &tz, locale).await?;
     Ok(Json(json!({ "task": store.task_view(id).await?, "reply": applied.text })))
+}
+
+/// `Accept-Language: en…` reads English, `zh…` Chinese; otherwise the workspace's language.
+fn reader_locale(headers: &axum::http::HeaderMap, default: qunban_core::Locale) -> qunban_core::Locale {
+    let lang = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
+    if lang.starts_with("en") {
+        qunban_core::Locale::En
+    } else if lang.starts_with("zh") {
+        qunban_core::Locale::Zh
+    } else {
+        default
+    }
 }
 
 /// A date alone means the end of that work day, as in chat (18:00).

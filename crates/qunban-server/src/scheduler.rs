@@ -459,7 +459,7 @@ impl Context<'_> {
 // ---------------------------------------------------------------- REST API
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
@@ -468,8 +468,8 @@ use crate::Engine;
 
 /// `GET /api/v1/groups/{group}/reminders` (rules and next occurrences),
 /// `PUT /api/v1/groups/{group}/reminders/{rule}` (`{"enabled":false}`,
-/// `{"at":"09:30"}`, `{"hours":[24,2]}`; admin token), `POST
-/// /api/v1/reminders/run` (`{"at":"…","group":"…"}`; admin token). `{group}`
+/// `{"at":"09:30"}`, `{"hours":[24,2]}`; the project's PM or lead), `POST
+/// /api/v1/reminders/run` (`{"at":"…","group":"…"}`; admins). `{group}`
 /// is a group name or `platform:chat_id`.
 pub fn routes() -> Router<Engine> {
     Router::new()
@@ -478,18 +478,27 @@ pub fn routes() -> Router<Engine> {
         .route("/api/v1/reminders/run", post(api_run))
 }
 
-/// Any API token reads; changes need an admin token.
-async fn api_auth(engine: &Engine, headers: &HeaderMap, admin: bool) -> Result<(), ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
-    match engine.store().check_token(token.trim()).await? {
-        Some((is_admin, _)) if is_admin || !admin => Ok(()),
-        Some(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "an admin token is needed")),
-        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API token")),
+/// Members who can see the group's project read its rules; its PMs and leads
+/// (and admins) change them. Running the scheduler by hand is for admins.
+async fn group_for(engine: &Engine, caller: &crate::web::auth::Caller, group: &str, change: bool) -> Result<qunban_store::Group, ApiError> {
+    // The dashboard names groups by id; people and scripts by name.
+    let by_id = match group.parse::<i64>() {
+        Ok(id) => engine.store().groups().await?.into_iter().find(|g| g.id == id),
+        Err(_) => None,
+    };
+    let g = match by_id {
+        Some(g) => g,
+        None => engine.store().group_by_name(group).await?,
+    };
+    match g.project_id {
+        Some(p) => caller.check_read(engine, p).await?,
+        None if caller.is_admin => {}
+        None => return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this group is not bound to a project you can see")),
     }
+    if change && !(caller.is_admin || g.project_id.is_some_and(|p| caller.manages(p))) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only the project's PM or lead changes its reminders"));
+    }
+    Ok(g)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -498,10 +507,14 @@ struct ListQuery {
     days: Option<i64>,
 }
 
-async fn api_list(State(engine): State<Engine>, headers: HeaderMap, Path(group): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
-    api_auth(&engine, &headers, false).await?;
+async fn api_list(
+    State(engine): State<Engine>,
+    caller: crate::web::auth::Caller,
+    Path(group): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let store = engine.store();
-    let g = store.group_by_name(&group).await?;
+    let g = group_for(&engine, &caller, &group, false).await?;
     let rules = store.schedule_rules(g.id).await?;
     let next = upcoming(store, engine.calendar(), q.after.unwrap_or_else(Timestamp::now), Some(g.id), q.days.unwrap_or(7).clamp(1, 60)).await?;
     Ok(Json(serde_json::json!({ "group_id": g.id, "group": g.name, "rules": rules.all(), "next": next })))
@@ -516,18 +529,17 @@ struct SetBody {
 
 async fn api_set(
     State(engine): State<Engine>,
-    headers: HeaderMap,
+    caller: crate::web::auth::Caller,
     Path((group, rule)): Path<(String, String)>,
-    Json(body): Json<SetBody>,
+    crate::web::JsonBody(body): crate::web::JsonBody<SetBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    api_auth(&engine, &headers, true).await?;
+    let g = group_for(&engine, &caller, &group, true).await?;
     let kind: RuleKind = rule.parse().map_err(|e: qunban_core::model::UnknownName| ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()))?;
     let at = match &body.at {
         Some(s) => Some(rules::parse_hhmm(s).ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("'{s}' is not HH:MM")))?),
         None => None,
     };
     let store = engine.store();
-    let g = store.group_by_name(&group).await?;
     let rule = store.set_schedule_rule(g.id, kind, body.enabled, at, body.hours).await?;
     Ok(Json(serde_json::json!({ "group_id": g.id, "rule": rule })))
 }
@@ -538,8 +550,10 @@ struct RunBody {
     group: Option<String>,
 }
 
-async fn api_run(State(engine): State<Engine>, headers: HeaderMap, body: Option<Json<RunBody>>) -> Result<Json<RunReport>, ApiError> {
-    api_auth(&engine, &headers, true).await?;
+async fn api_run(State(engine): State<Engine>, caller: crate::web::auth::Caller, body: Option<Json<RunBody>>) -> Result<Json<RunReport>, ApiError> {
+    if !caller.is_admin {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "running the scheduler by hand is for admins"));
+    }
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let store = engine.store();
     let group = match &body.group {

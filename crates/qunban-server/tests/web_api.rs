@@ -304,6 +304,14 @@ async fn roles_decide_who_changes_which_task() {
     let texts: Vec<&str> = out["items"].as_array().unwrap().iter().filter_map(|i| i["text"].as_str()).collect();
     assert!(texts.iter().any(|t| t.contains("TASK-005")), "{out}");
     assert!(out["items"].as_array().unwrap().iter().all(|i| i["group"] == "门店小程序2.0·总控群"), "{out}");
+    // Reminder rules: everyone reads, the executor cannot change, the lead can.
+    let gid = lead.get("/api/v1/groups").await.1["groups"].as_array().unwrap().iter().find(|g| g["kind"] == "master").unwrap()["id"].as_i64().unwrap();
+    assert_eq!(zhang.get(&format!("/api/v1/groups/{gid}/reminders")).await.0, 200);
+    assert_eq!(zhang.call(Method::PUT, &format!("/api/v1/groups/{gid}/reminders/digest"), Some(json!({ "enabled": false }))).await.0, 403);
+    let (s, v) = lead.call(Method::PUT, &format!("/api/v1/groups/{gid}/reminders/digest"), Some(json!({ "enabled": false }))).await;
+    assert_eq!((s.as_u16(), &v["rule"]["enabled"]), (200, &json!(false)), "{v}");
+    assert_eq!(lead.call(Method::PUT, &format!("/api/v1/groups/{gid}/reminders/digest"), Some(json!({ "at": "25:99" }))).await.0, 422);
+    assert_eq!(lead.post("/api/v1/reminders/run", json!({})).await.0, 403);
     // Connector set-up is for admins only.
     assert_eq!(lead.get("/api/v1/connectors").await.0, 403);
     assert_eq!(pm.get("/api/v1/connectors").await.0, 200);
@@ -496,6 +504,12 @@ async fn the_openapi_document_covers_the_api() {
     assert_eq!(s, 200);
     pm.get("/api/v1/search?q=TASK").await;
     pm.get(&format!("/api/v1/messages?group_id={gid}")).await;
+    let (_, r) = pm.get(&format!("/api/v1/groups/{gid}/reminders")).await;
+    assert_eq!(r["rules"].as_array().unwrap().len(), 6);
+    let (s, r) = pm.call(Method::PUT, &format!("/api/v1/groups/{gid}/reminders/morning"), Some(json!({ "at": "09:45" }))).await;
+    assert_eq!((s.as_u16(), r["rule"]["at"].as_str()), (200, Some("09:45:00")), "{r}");
+    let (s, _) = admin.post("/api/v1/reminders/run", json!({ "at": "2030-01-01T01:00:00Z" })).await;
+    assert_eq!(s, 200);
     pm.post("/api/v1/messages", json!({ "group_id": gid, "text": "#TASK-006 进度40%" })).await;
     let (_, t) = pm.post("/api/v1/tokens", json!({ "name": "t" })).await;
     pm.get("/api/v1/tokens").await;
@@ -550,7 +564,7 @@ async fn every_private_endpoint_needs_credentials() {
             if op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| a.is_empty())) {
                 continue;
             }
-            let concrete = path.replace("{id}", "1");
+            let concrete = path.replace("{id}", "1").replace("{group}", "1").replace("{rule}", "morning");
             let m: Method = method.to_uppercase().parse().unwrap();
             let body = (m != Method::GET && m != Method::DELETE).then(|| json!({}));
             for client in [&anonymous, &forged] {

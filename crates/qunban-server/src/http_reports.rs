@@ -8,7 +8,7 @@
 //!   (bearer token): the report as JSON.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use qunban_store::StandupDays;
 use serde::Deserialize;
 
 use crate::http::ApiError;
+use crate::web::auth::Caller;
 use crate::pipeline::Engine;
 
 pub fn routes() -> Router<Engine> {
@@ -33,16 +34,8 @@ struct TokenQuery {
     all: bool,
 }
 
-async fn check(engine: &Engine, token: Option<&str>) -> Result<(), ApiError> {
-    let token = token.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing token"))?;
-    match engine.store().check_token(token.trim()).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API token")),
-    }
-}
-
 async fn calendar(State(engine): State<Engine>, Path((kind, file)): Path<(String, String)>, Query(q): Query<TokenQuery>) -> Result<Response, ApiError> {
-    check(&engine, q.token.as_deref()).await?;
+    let caller = Caller::from_token(&engine, q.token.as_deref()).await?;
     let name = file.strip_suffix(".ics").unwrap_or(&file).to_string();
     let store = engine.store();
     let tz = engine.workspace().await?.tz();
@@ -50,11 +43,16 @@ async fn calendar(State(engine): State<Engine>, Path((kind, file)): Path<(String
     let (data, opts) = match kind.as_str() {
         "project" => {
             let p = store.project_by_name(&name).await?;
+            caller.check_read(&engine, p.id).await?;
             let data = store.report_dataset(Some(p.id), &StandupDays::default()).await?;
             (data, IcsOptions { name: format!("{} 截止时间", p.name), include_closed: q.all, ..Default::default() })
         }
         "member" => {
             let m = store.member_by_name(&name).await?;
+            // A member's calendar is theirs (and the admins').
+            if !caller.is_admin && caller.member.as_ref().map(|c| c.id) != Some(m.id) {
+                return Err(Caller::forbidden("a member's calendar feed needs their own token"));
+            }
             let data = store.report_dataset(None, &StandupDays::default()).await?;
             (data, IcsOptions { name: format!("{} 的截止时间", m.display_name), member: Some(m.id), include_closed: q.all, ..Default::default() })
         }
@@ -72,12 +70,7 @@ struct ReportQuery {
     to: Option<String>,
 }
 
-async fn report(State(engine): State<Engine>, headers: HeaderMap, Path(kind): Path<String>, Query(q): Query<ReportQuery>) -> Result<Json<serde_json::Value>, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    check(&engine, token).await?;
+async fn report(State(engine): State<Engine>, caller: Caller, Path(kind): Path<String>, Query(q): Query<ReportQuery>) -> Result<Json<serde_json::Value>, ApiError> {
     let bad = |what: &str, e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{what}: {e}"));
     let parse = |s: &Option<String>, what: &str| -> Result<Option<jiff::civil::Date>, ApiError> {
         s.as_deref().map(|d| d.parse::<jiff::civil::Date>().map_err(|e| bad(what, e.to_string()))).transpose()
@@ -89,6 +82,7 @@ async fn report(State(engine): State<Engine>, headers: HeaderMap, Path(kind): Pa
     let ctx = Ctx::new(jiff::Timestamp::now().as_second(), tz);
     let day = date.unwrap_or_else(|| ctx.day_of(ctx.now));
     let p = store.project_by_name(&q.project).await?;
+    caller.check_read(&engine, p.id).await?;
     let monday = qunban_report::week_monday(day);
     let days = if kind == "daily" {
         StandupDays { from: day.to_string(), to: day.to_string() }

@@ -578,3 +578,35 @@ async fn every_private_endpoint_needs_credentials() {
     }
     assert!(checked >= 20, "only {checked} operations checked");
 }
+
+/// A project where a member has no role stays invisible to them everywhere:
+/// lists, tasks, reports, calendar feeds.
+#[tokio::test]
+async fn projects_without_a_role_stay_private() {
+    let app = spawn().await;
+    let (_pm, accounts) = load_demo(&app).await;
+    let store = &app._db.store;
+    let secret = store.create_project("保密项目", None).await.unwrap();
+    let wang = store.member_by_name("王强").await.unwrap();
+    store.set_role(secret.id, wang.id, qunban_core::Role::Pm).await.unwrap();
+    let zhang = app.browser();
+    zhang.sign_in("zhangwei", password_of(&accounts, "zhangwei")).await;
+    let (_, t) = zhang.post("/api/v1/tokens", json!({ "name": "calendar" })).await;
+    let token = t["token"].as_str().unwrap().to_string();
+
+    let (_, v) = zhang.get("/api/v1/projects").await;
+    assert!(v["projects"].as_array().unwrap().iter().all(|p| p["name"] != "保密项目"), "{v}");
+    assert_eq!(zhang.get(&format!("/api/v1/projects/{}", secret.id)).await.0, 403);
+    assert_eq!(zhang.get(&format!("/api/v1/tasks?project_id={}", secret.id)).await.0, 403);
+    let get = |url: String| {
+        let client = zhang.client.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    let base = &app.base;
+    assert_eq!(get(format!("{base}/api/v1/reports/metrics?project=%E4%BF%9D%E5%AF%86%E9%A1%B9%E7%9B%AE")).await, 403);
+    assert_eq!(get(format!("{base}/api/v1/reports/daily?project=%E9%97%A8%E5%BA%97%E5%B0%8F%E7%A8%8B%E5%BA%8F2.0")).await, 200);
+    // Calendar feeds carry the token in the URL: the same rules apply.
+    assert_eq!(get(format!("{base}/api/v1/calendar/project/%E4%BF%9D%E5%AF%86%E9%A1%B9%E7%9B%AE.ics?token={token}")).await, 403);
+    assert_eq!(get(format!("{base}/api/v1/calendar/member/%E5%BC%A0%E4%BC%9F.ics?token={token}")).await, 200);
+    assert_eq!(get(format!("{base}/api/v1/calendar/member/%E6%9D%8E%E5%A8%9C.ics?token={token}")).await, 403);
+}

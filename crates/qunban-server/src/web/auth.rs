@@ -106,6 +106,30 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
+impl Caller {
+    /// The caller behind an API token given outside the headers (calendar
+    /// apps put it in the feed URL).
+    pub async fn from_token(engine: &Engine, token: Option<&str>) -> Result<Caller, ApiError> {
+        let token = token.ok_or_else(|| unauthorized("missing token"))?;
+        match engine.store().check_token(token.trim()).await? {
+            Some((is_admin, member)) => Caller::load(engine, member, is_admin).await,
+            None => Err(unauthorized("unknown API token")),
+        }
+    }
+
+    async fn load(engine: &Engine, member_id: Option<i64>, token_admin: bool) -> Result<Caller, ApiError> {
+        let store = engine.store();
+        let (member, account_admin, roles) = match member_id {
+            Some(id) => {
+                let admin = store.account_of_member(id).await?.is_some_and(|a| a.is_admin);
+                (Some(store.member(id).await?), admin, store.member_roles(id).await?)
+            }
+            None => (None, false, Vec::new()),
+        };
+        Ok(Caller { member, is_admin: token_admin || account_admin, roles })
+    }
+}
+
 impl FromRequestParts<Engine> for Caller {
     type Rejection = ApiError;
 
@@ -124,14 +148,7 @@ impl FromRequestParts<Engine> for Caller {
         } else {
             return Err(unauthorized("sign in, or send an API token as Authorization: Bearer …"));
         };
-        let (member, account_admin, roles) = match member_id {
-            Some(id) => {
-                let admin = store.account_of_member(id).await?.is_some_and(|a| a.is_admin);
-                (Some(store.member(id).await?), admin, store.member_roles(id).await?)
-            }
-            None => (None, false, Vec::new()),
-        };
-        Ok(Caller { member, is_admin: token_admin || account_admin, roles })
+        Caller::load(engine, member_id, token_admin).await
     }
 }
 

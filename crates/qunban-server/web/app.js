@@ -54,6 +54,17 @@ const I18N = {
     pg_empty: '还没有消息，发第一条试试。', pg_created: '新建', pg_updated: '更新',
     loading: '加载中…', error: '出错了', retry: '重试', forbidden: '没有权限查看此页面', not_found: '找不到', err_network: '无法连接服务器',
     members: '成员', milestones: '里程碑', none: '无', yes: '是', no: '否',
+    err_login: '登录名或密码错误', err_session: '登录已过期，请重新登录', err_forbidden: '没有权限', err_bad_request: '请求有误', err_invalid: '内容不符合要求',
+    err_conflict: '操作与当前状态冲突', err_server: '服务器出错了，请稍后再试', err_busy: '请求太频繁，请稍后再试',
+    nav_account: '我的账号', account_title: '我的账号', account_profile: '个人信息', account_admin: '工作区管理员', account_roles: '项目角色', account_no_roles: '还没有任何项目角色',
+    tokens_title: 'API 令牌', tokens_intro: '脚本和其他工具可以用令牌调用 API：请求头写 Authorization: Bearer <令牌>。', tokens_empty: '还没有令牌。',
+    token_name: '令牌名称', token_name_placeholder: '例如：日报脚本', token_create: '创建令牌', token_created: '令牌已创建',
+    token_secret: '新令牌', token_secret_warning: '请立即复制并妥善保存：关闭或离开此页面后，这个令牌不会再显示。', token_done: '我已保存',
+    token_revoke: '撤销', token_revoke_confirm: '确认撤销？', token_revoked: '令牌已撤销', token_created_at: '创建于',
+    rules_read_only: '只有该项目的项目经理或组长可以修改提醒规则', rule_enabled: '启用', rule_time: '时间', rule_hours: '小时（逗号分隔）',
+    rule_saved: '提醒规则已保存', rule_bad_hours: '请填写正整数小时数，用逗号分隔，例如 24, 2', rule_bad_time: '请填写时间，格式 HH:MM',
+    next_title: '接下来的提醒', next_none: '未来 7 天没有提醒', next_more: '还有 {n} 条', next_task: '任务 #{id}', next_milestone: '里程碑 #{id}',
+    step_owner: '通知负责人', step_lead: '通知组长', step_pm: '通知项目经理',
   },
   en: {
     app_name: 'qunban', app_tagline: 'Chat-native project management',
@@ -101,6 +112,17 @@ const I18N = {
     pg_empty: 'No messages yet: send the first one.', pg_created: 'created', pg_updated: 'updated',
     loading: 'Loading…', error: 'Something went wrong', retry: 'Retry', forbidden: 'You may not see this page', not_found: 'Not found', err_network: 'Cannot reach the server',
     members: 'Members', milestones: 'Milestones', none: 'None', yes: 'yes', no: 'no',
+    err_login: 'Wrong login or password', err_session: 'Your session has ended: sign in again', err_forbidden: 'Not allowed', err_bad_request: 'Bad request', err_invalid: 'Not acceptable',
+    err_conflict: 'This conflicts with the current state', err_server: 'The server failed; try again later', err_busy: 'Too many requests; try again later',
+    nav_account: 'My account', account_title: 'My account', account_profile: 'Profile', account_admin: 'Workspace admin', account_roles: 'Project roles', account_no_roles: 'No project roles yet',
+    tokens_title: 'API tokens', tokens_intro: 'Scripts and other tools call the API with a token: send the header Authorization: Bearer <token>.', tokens_empty: 'No tokens yet.',
+    token_name: 'Token name', token_name_placeholder: 'e.g. daily report script', token_create: 'Create token', token_created: 'Token created',
+    token_secret: 'New token', token_secret_warning: 'Copy it now and keep it safe: once you close or leave this page it will not be shown again.', token_done: 'I have saved it',
+    token_revoke: 'Revoke', token_revoke_confirm: 'Really revoke?', token_revoked: 'Token revoked', token_created_at: 'Created',
+    rules_read_only: "Only the project's PM or lead may change reminder rules", rule_enabled: 'Enabled', rule_time: 'Time', rule_hours: 'Hours (comma-separated)',
+    rule_saved: 'Reminder rule saved', rule_bad_hours: 'Enter whole hours separated by commas, e.g. 24, 2', rule_bad_time: 'Enter a time as HH:MM',
+    next_title: 'Next reminders', next_none: 'No reminders in the next 7 days', next_more: '{n} more', next_task: 'task #{id}', next_milestone: 'milestone #{id}',
+    step_owner: 'owners', step_lead: 'leads', step_pm: 'PMs',
   },
 };
 
@@ -211,11 +233,34 @@ function toast(message, kind = 'ok') {
 // --------------------------------------------------------------- data --
 
 class ApiError extends Error {
-  constructor(message, status, code) {
+  /** message: what the user reads (translated when we know better); detail: the server's own words. */
+  constructor(message, status, code, detail) {
     super(message);
     this.status = status;
     this.code = code;
+    this.detail = detail ?? message;
   }
+}
+
+const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+
+/** The sentence a person reads for a failed call. */
+function errorText(status, code, detail, path, method) {
+  const d = detail || '';
+  if (status === 401) return method === 'POST' && path.startsWith('/session') ? t('err_login') : t('err_session');
+  if (status === 403) {
+    // A refused task change is the bot's sentence in the reader's language
+    // already; other refusals are English, so say it in Chinese first.
+    if (!d) return t('err_forbidden');
+    return state.lang === 'zh' && !CJK.test(d) ? `${t('err_forbidden')}：${d}` : d;
+  }
+  if (status === 404) return d ? `${t('not_found')}: ${d}` : t('not_found');
+  if (status === 409) return d || t('err_conflict');
+  if (status === 422) return d || t('err_invalid');
+  if (status === 400 || status === 415) return d ? `${t('err_bad_request')}: ${d}` : t('err_bad_request');
+  if (status === 429) return t('err_busy');
+  if (status >= 500) return `${t('err_server')} (${status})`;
+  return d || `${t('error')} (${status})`;
 }
 
 /** Calls /api/v1{path}; resolves to the JSON body, or throws ApiError with the server's message. */
@@ -230,7 +275,7 @@ async function api(method, path, body) {
   try {
     res = await fetch('/api/v1' + path, opts);
   } catch (_) {
-    throw new ApiError(t('err_network'), 0, 'network');
+    throw new ApiError(t('err_network'), 0, 'network', '');
   }
   const text = await res.text();
   let data = null;
@@ -239,12 +284,12 @@ async function api(method, path, body) {
   }
   if (!res.ok) {
     const err = data && typeof data === 'object' && data.error ? data.error : {};
-    const message = err.message || `${res.status} ${res.statusText}`;
+    const detail = typeof err.message === 'string' ? err.message : '';
     if (res.status === 401 && !path.startsWith('/session') && !path.startsWith('/setup')) {
       state.me = null;
       if (!location.hash.startsWith('#/login')) location.hash = '#/login';
     }
-    throw new ApiError(message, res.status, err.code);
+    throw new ApiError(errorText(res.status, err.code, detail, path, method), res.status, err.code, detail);
   }
   return data;
 }
@@ -379,6 +424,7 @@ const ROUTES = [
   [['outbox'], 'outbox', pageOutbox],
   [['search'], 'search', pageSearch],
   [['playground'], 'playground', pagePlayground],
+  [['account'], 'account', pageAccount],
 ];
 
 function matchRoute(parts) {
@@ -429,7 +475,7 @@ async function render() {
 }
 
 function showError(main, e) {
-  const msg = e.status === 403 ? `${t('forbidden')}: ${e.message}` : e.status === 404 ? `${t('not_found')}: ${e.message}` : e.message;
+  const msg = e.status === 403 ? `${t('forbidden')}: ${e.detail || t('err_forbidden')}` : e.message;
   clear(main).appendChild(h('section', { class: 'panel error-panel', testid: 'page-error', 'data-status': e.status ?? '' },
     h('h2', null, t('error')), h('p', null, msg),
     h('button', { class: 'btn', type: 'button', onclick: () => render() }, t('retry'))));
@@ -471,7 +517,8 @@ function renderHeader() {
     NAV.map(([name, href, key]) => h('a', { href, class: name === current ? 'active' : null, testid: `nav-${name}`,
       'aria-current': name === current ? 'page' : null }, t(key))),
     h('span', { class: 'nav-user' },
-      h('span', { class: 'who', testid: 'whoami', title: state.me.login || '' }, personName(state.me)),
+      h('a', { class: 'who' + (state.route === 'account' ? ' active' : ''), href: '#/account', testid: 'whoami', title: `${t('nav_account')}${state.me.login ? ` (${state.me.login})` : ''}`,
+        'aria-current': state.route === 'account' ? 'page' : null }, personName(state.me)),
       h('button', { class: 'btn btn-ghost', type: 'button', testid: 'logout', onclick: signOut }, t('sign_out'))));
   const menuBtn = h('button', { class: 'btn btn-ghost menu-toggle', type: 'button', testid: 'menu-toggle', 'aria-controls': 'nav',
     'aria-expanded': state.menuOpen ? 'true' : 'false',
@@ -574,7 +621,7 @@ function loginForm() {
       state.me = null;
       go('#/projects');
     } catch (e) {
-      toast(`${t('login_failed')}: ${e.message}`, 'error');
+      toast(e.status === 401 || e.status === 0 ? e.message : `${t('login_failed')}: ${e.message}`, 'error');
     }
   });
   return form;
@@ -1188,10 +1235,10 @@ async function pageGroups() {
 
 function groupCard(g, projectNames) {
   let rules = pick(g, 'reminders', 'rules', 'reminder_rules');
-  if (rules && !Array.isArray(rules)) rules = Array.isArray(rules.rules) ? rules.rules : [];
-  rules = rules || [];
+  if (rules && !Array.isArray(rules)) rules = Array.isArray(rules.rules) ? rules.rules : null;
   const project = typeof g.project === 'string' ? g.project : personName(g.project) || projectNames.get(g.project_id);
   const robot = g.robot;
+  const editable = canManageProject(g.project_id);
   const btn = h('button', { class: 'btn', type: 'button', testid: 'test-send' }, t('test_send'));
   btn.addEventListener('click', async () => {
     btn.disabled = true;
@@ -1204,27 +1251,165 @@ function groupCard(g, projectNames) {
       btn.disabled = false;
     }
   });
-  return h('article', { class: `panel group-card kind-${g.kind}`, testid: 'group-item', 'data-group-id': g.id, 'data-kind': g.kind || '' },
+  const rulesBox = h('div', { class: 'rules-box' });
+  const nextBox = h('div', { class: 'next-box', testid: 'next-reminders', 'data-loading': '1' });
+
+  function showRules(list_) {
+    rules = list_;
+    clear(rulesBox);
+    if (!rules || !rules.length) return;
+    const on = rules.filter((r) => r.enabled !== false).length;
+    rulesBox.appendChild(h('details', { class: 'rules', open: true },
+      h('summary', { testid: 'rules-summary' }, `${t('reminders')} (${on}/${rules.length})`),
+      editable ? null : h('p', { class: 'muted small', testid: 'rules-read-only' }, t('rules_read_only')),
+      h('ul', { class: 'rule-list' + (editable ? ' editable' : ''), testid: 'rule-list' },
+        rules.map((r) => (editable ? ruleEditor(g, r, onSaved) : ruleView(r))))));
+  }
+
+  function onSaved(rule) {
+    showRules(rules.map((r) => ((r.kind ?? r.rule) === (rule.kind ?? rule.rule) ? { ...r, ...rule } : r)));
+    loadNext();
+  }
+
+  async function loadNext() {
+    nextBox.dataset.loading = '1';
+    try {
+      const data = await api('GET', `/groups/${encodeURIComponent(g.id)}/reminders`);
+      if (!rules && Array.isArray(data && data.rules)) showRules(data.rules);
+      showNext(nextBox, list(data, 'next'));
+    } catch (e) {
+      clear(nextBox);
+      if (e.status !== 401) nextBox.appendChild(h('p', { class: 'muted small' }, e.message));
+    } finally {
+      delete nextBox.dataset.loading;
+    }
+  }
+
+  showRules(rules);
+  loadNext();
+  return h('article', { class: `panel group-card kind-${g.kind}`, testid: 'group-item', 'data-group-id': g.id, 'data-kind': g.kind || '',
+    'data-editable': editable ? 'true' : 'false' },
     h('div', { class: 'card-head' },
       h('div', null, h('h2', { class: 'group-name' }, g.name || g.chat_id || `#${g.id}`),
         h('div', { class: 'muted small' }, [project, g.platform && g.chat_id ? `${g.platform}:${g.chat_id}` : null].filter(Boolean).join(' · '))),
       h('span', { class: `badge kind kind-${g.kind}` }, tv('kind', g.kind))),
     h('div', { class: 'robot small' }, h('strong', null, `${t('robot')}: `),
       robot ? [typeof robot === 'object' ? [robot.kind, robot.webhook_url || robot.url].filter(Boolean).join(' · ') : String(robot)] : h('span', { class: 'muted' }, t('no_robot'))),
-    rules.length ? h('details', { class: 'rules', open: true }, h('summary', null, `${t('reminders')} (${rules.filter((r) => r.enabled !== false).length}/${rules.length})`),
-      h('ul', { class: 'rule-list', testid: 'rule-list' }, rules.map((r) => h('li', { class: r.enabled === false ? 'off' : null },
-        h('span', { class: 'rule-name' }, tv('rule', r.kind ?? r.rule ?? r.name)),
-        h('span', { class: 'rule-when' }, ruleWhen(r)),
-        h('span', { class: `badge ${r.enabled === false ? 'off' : 'on'}` }, r.enabled === false ? t('rule_off') : t('rule_on')))))) : null,
+    rulesBox, nextBox,
     h('div', { class: 'actions' }, btn));
+}
+
+/** PMs and leads of the project (and admins) change its groups' reminders. */
+function canManageProject(projectId) {
+  const me = state.me;
+  if (!me) return false;
+  if (me.is_admin) return true;
+  if (projectId == null) return false;
+  return list(me.roles).some((r) => String(r.project_id) === String(projectId) && (r.role === 'pm' || r.role === 'lead'));
+}
+
+const TIME_RULES = new Set(['morning', 'digest', 'weekly']);
+
+function ruleKind(r) {
+  return String(r.kind ?? r.rule ?? r.name ?? '');
+}
+
+function ruleView(r) {
+  const kind = ruleKind(r);
+  return h('li', { class: r.enabled === false ? 'off' : null, testid: 'rule-item', 'data-rule': kind },
+    h('span', { class: 'rule-name' }, tv('rule', kind)),
+    h('span', { class: 'rule-when', testid: 'rule-when' }, ruleWhen(r)),
+    h('span', { class: `badge ${r.enabled === false ? 'off' : 'on'}`, testid: 'rule-state' }, r.enabled === false ? t('rule_off') : t('rule_on')));
+}
+
+function ruleEditor(g, r, onSaved) {
+  const kind = ruleKind(r);
+  const timed = TIME_RULES.has(kind) || (r.at != null && !Array.isArray(r.hours));
+  const enabled = h('input', { type: 'checkbox', checked: r.enabled !== false, testid: 'rule-enabled' });
+  const atValue = r.at ? String(r.at).slice(0, 5) : '';
+  const hoursValue = Array.isArray(r.hours) ? r.hours.join(', ') : '';
+  const value = timed
+    ? h('input', { type: 'time', step: '60', value: atValue, testid: 'rule-at', required: true, 'aria-label': `${tv('rule', kind)} · ${t('rule_time')}` })
+    : h('input', { type: 'text', inputmode: 'numeric', value: hoursValue, testid: 'rule-hours', 'aria-label': `${tv('rule', kind)} · ${t('rule_hours')}`, placeholder: '24, 2', class: 'hours-input' });
+  const save = h('button', { class: 'btn btn-small', type: 'submit', testid: 'rule-save' }, t('save'));
+  const li = h('li', { class: 'rule-edit' + (r.enabled === false ? ' off' : ''), testid: 'rule-item', 'data-rule': kind },
+    h('label', { class: 'rule-toggle', title: t('rule_enabled') }, enabled, h('span', { class: 'rule-name' }, tv('rule', kind))),
+    h('form', { class: 'rule-form', testid: 'rule-form' }, value, save),
+    timed ? null : h('span', { class: 'rule-hint muted small' }, ruleWhen(r)));
+
+  async function put(body, control) {
+    control.disabled = true;
+    try {
+      const res = await api('PUT', `/groups/${encodeURIComponent(g.id)}/reminders/${encodeURIComponent(kind)}`, body);
+      toast(t('rule_saved'));
+      onSaved((res && res.rule) || { kind, ...body });
+    } catch (e) {
+      toast(e.message, 'error');
+      control.disabled = false;
+      if ('enabled' in body) enabled.checked = !body.enabled;
+    }
+  }
+
+  enabled.addEventListener('change', () => put({ enabled: enabled.checked }, enabled));
+  li.querySelector('form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (timed) {
+      const at = value.value.slice(0, 5);
+      if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(at)) { toast(t('rule_bad_time'), 'error'); return; }
+      if (at === atValue) { toast(t('no_changes')); return; }
+      put({ at }, save);
+    } else {
+      const parts = value.value.split(/[\s,，、;；]+/).filter(Boolean);
+      const hours = parts.map(Number);
+      if (!parts.length || hours.some((x) => !Number.isInteger(x) || x <= 0)) { toast(t('rule_bad_hours'), 'error'); return; }
+      if (hours.join(', ') === hoursValue) { toast(t('no_changes')); return; }
+      put({ hours }, save);
+    }
+  });
+  return li;
 }
 
 function ruleWhen(r) {
   if (r.at) return String(r.at).slice(0, 5);
   const hours = Array.isArray(r.hours) ? r.hours : [];
   if (!hours.length) return '';
-  const kind = r.kind ?? r.rule;
+  const kind = ruleKind(r);
   return hours.map((x) => (kind === 'overdue' ? t('hours_after', { h: x }) : t('hours_before', { h: x }))).join(', ');
+}
+
+/** The next occurrences (rules.rs `Occurrence`: rule, at, key, subject {type, …}). */
+function showNext(box, items) {
+  clear(box);
+  const occ = items.filter((o) => o && typeof o === 'object' && toDate(o.at))
+    .sort((a, b) => toDate(a.at) - toDate(b.at));
+  const MAX = 6;
+  box.appendChild(h('h3', null, t('next_title')));
+  if (!occ.length) {
+    box.appendChild(h('p', { class: 'muted small', testid: 'next-none' }, t('next_none')));
+    return;
+  }
+  box.appendChild(h('ul', { class: 'next-list' }, occ.slice(0, MAX).map((o) => h('li', { testid: 'next-item', 'data-rule': String(o.rule ?? '') },
+    h('span', { class: 'next-at' }, fmtShort(o.at)),
+    h('span', { class: 'next-rule' }, tv('rule', o.rule)),
+    occurrenceSubject(o.subject) || h('span', { class: 'next-subject next-empty' })))));
+  if (occ.length > MAX) box.appendChild(h('p', { class: 'muted small' }, t('next_more', { n: occ.length - MAX })));
+}
+
+function occurrenceSubject(sub) {
+  if (!sub || typeof sub !== 'object') return null;
+  if (sub.type === 'task' && sub.task_id != null) {
+    const step = sub.step;
+    let stepText = '';
+    if (step && typeof step === 'object' && step.before != null) stepText = t('hours_before', { h: step.before });
+    else if (typeof step === 'string') stepText = tv('step', step);
+    return h('span', { class: 'muted small next-subject' }, h('a', { href: `#/task/${encodeURIComponent(sub.task_id)}` }, t('next_task', { id: sub.task_id })),
+      stepText ? ` · ${stepText}` : '');
+  }
+  if (sub.type === 'milestone' && sub.milestone_id != null) {
+    return h('span', { class: 'muted small next-subject' }, t('next_milestone', { id: sub.milestone_id }),
+      sub.hours != null ? ` · ${t('hours_before', { h: sub.hours })}` : '');
+  }
+  return null;
 }
 
 // ---------------------------------------------------------- connectors --
@@ -1241,18 +1426,7 @@ function connectorCard(c) {
   const url = location.origin + (c.callback_path || '');
   const input = h('input', { class: 'mono', readonly: true, value: url, testid: 'callback-url', 'aria-label': t('callback_url'), onfocus: (ev) => ev.target.select() });
   const btn = h('button', { class: 'btn', type: 'button', testid: 'copy-button' }, t('copy'));
-  btn.addEventListener('click', async () => {
-    let ok = false;
-    try {
-      if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(url); ok = true; }
-    } catch (_) { /* fall back */ }
-    if (!ok) {
-      input.focus();
-      input.select();
-      try { ok = document.execCommand('copy'); } catch (_) { ok = false; }
-    }
-    toast(ok ? t('copied') : t('copy_failed'), ok ? 'ok' : 'error');
-  });
+  btn.addEventListener('click', () => copyText(url, input));
   const config = c.config && typeof c.config === 'object' ? Object.entries(c.config).filter(([, v]) => v != null && typeof v !== 'object') : [];
   return h('article', { class: 'panel connector', testid: 'connector-item', 'data-connector-id': c.id },
     h('div', { class: 'card-head' }, h('h2', null, c.name || `#${c.id}`), h('span', { class: 'badge' }, String(c.kind ?? ''))),
@@ -1260,19 +1434,161 @@ function connectorCard(c) {
     config.length ? h('dl', { class: 'facts small' }, config.map(([k, v]) => fact(k, String(v)))) : null);
 }
 
+// ------------------------------------------------------------- account --
+
+async function pageAccount() {
+  pageTitle(t('account_title'));
+  const [me, tokensData] = await Promise.all([api('GET', '/me'),
+    api('GET', '/tokens').catch((e) => { if (e.status === 401) throw e; return { error: e }; })]);
+  if (me) state.me = me;
+  const roles = list(me, 'roles');
+  const profile = h('section', { class: 'panel', testid: 'account-profile' }, h('h2', null, t('account_profile')),
+    h('dl', { class: 'facts' },
+      fact(t('name'), h('span', { testid: 'account-name' }, personName(me))),
+      fact(t('login'), h('code', { testid: 'account-login' }, me && me.login ? me.login : '—')),
+      me && me.is_admin ? fact(t('role'), h('span', { class: 'badge on', testid: 'account-admin' }, t('account_admin'))) : null),
+    h('h3', null, t('account_roles')),
+    roles.length ? h('ul', { class: 'role-list', testid: 'account-roles' }, roles.map((r) => h('li', { testid: 'account-role', 'data-project-id': r.project_id, 'data-role': r.role },
+      h('a', { href: `#/p/${r.project_id}/board` }, r.project || `#${r.project_id}`),
+      h('span', { class: `badge role-${r.role}` }, tv('role', r.role)))))
+      : h('p', { class: 'muted small', testid: 'account-no-roles' }, t('account_no_roles')));
+  const tokens = tokensData && tokensData.error
+    ? h('section', { class: 'panel', testid: 'account-tokens' }, h('h2', null, t('tokens_title')), h('p', { class: 'bad small' }, tokensData.error.message))
+    : tokensPanel(list(tokensData, 'tokens'));
+  return h('div', { class: 'page page-narrow', testid: 'account-page' }, h('h1', null, t('account_title')), profile, tokens);
+}
+
+function tokensPanel(initial) {
+  let tokens = initial.slice();
+  const name = h('input', { name: 'token-name', required: true, maxlength: '100', placeholder: t('token_name_placeholder'), testid: 'token-name', 'aria-label': t('token_name'), autocomplete: 'off' });
+  const create = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'token-create' }, t('token_create'));
+  const form = h('form', { class: 'token-form', testid: 'token-form' }, field(t('token_name'), name), create);
+  const secretBox = h('div', { class: 'secret-slot' });
+  const listBox = h('div', { testid: 'token-list-box' });
+
+  function renderList() {
+    clear(listBox).appendChild(tokens.length
+      ? h('ul', { class: 'token-list', testid: 'token-list' }, tokens.map(tokenRow))
+      : h('p', { class: 'muted small', testid: 'tokens-empty' }, t('tokens_empty')));
+  }
+
+  function tokenRow(tk) {
+    const btn = h('button', { class: 'btn btn-danger-ghost', type: 'button', testid: 'token-revoke' }, t('token_revoke'));
+    let armed = null;
+    btn.addEventListener('click', async () => {
+      // Two clicks: the first asks, the second revokes.
+      if (!armed) {
+        btn.textContent = t('token_revoke_confirm');
+        btn.classList.add('armed');
+        btn.dataset.armed = '1';
+        armed = setTimeout(() => { armed = null; btn.textContent = t('token_revoke'); btn.classList.remove('armed'); delete btn.dataset.armed; }, 5000);
+        return;
+      }
+      clearTimeout(armed);
+      btn.disabled = true;
+      try {
+        await api('DELETE', `/tokens/${encodeURIComponent(tk.id)}`);
+        tokens = tokens.filter((x) => x.id !== tk.id);
+        renderList();
+        toast(t('token_revoked'));
+      } catch (e) {
+        toast(e.message, 'error');
+        btn.disabled = false;
+      }
+    });
+    return h('li', { class: 'token-row', testid: 'token-item', 'data-token-id': tk.id },
+      h('div', { class: 'token-info' }, h('strong', { class: 'token-name', testid: 'token-item-name' }, tk.name || `#${tk.id}`),
+        h('span', { class: 'muted small' }, `${t('token_created_at')} ${fmtTime(tk.created_at)}`)),
+      btn);
+  }
+
+  function showSecret(created) {
+    const input = h('input', { class: 'mono', readonly: true, value: created.token, testid: 'token-secret', 'aria-label': t('token_secret'), onfocus: (ev) => ev.target.select() });
+    const copy = h('button', { class: 'btn', type: 'button', testid: 'token-copy' }, t('copy'));
+    copy.addEventListener('click', () => copyText(created.token, input));
+    const done = h('button', { class: 'btn btn-ghost', type: 'button', testid: 'token-secret-done', onclick: () => clear(secretBox) }, t('token_done'));
+    clear(secretBox).appendChild(h('div', { class: 'secret-panel', testid: 'token-secret-panel', role: 'alert' },
+      h('div', { class: 'secret-title' }, `${t('token_secret')}: `, h('strong', null, created.name || '')),
+      h('p', { class: 'warn-text', testid: 'token-secret-warning' }, t('token_secret_warning')),
+      h('div', { class: 'copy-row' }, input, copy),
+      h('div', { class: 'actions' }, done)));
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const n = name.value.trim();
+    if (!n) { name.focus(); return; }
+    create.disabled = true;
+    try {
+      const created = await api('POST', '/tokens', { name: n });
+      if (created && typeof created.token === 'string') showSecret(created);
+      const { token: _secret, ...meta } = created || {};
+      if (meta.id != null) tokens = [meta, ...tokens.filter((x) => x.id !== meta.id)];
+      renderList();
+      name.value = '';
+      toast(t('token_created'));
+    } catch (e) {
+      toast(e.message, 'error');
+    } finally {
+      create.disabled = false;
+    }
+  });
+
+  renderList();
+  return h('section', { class: 'panel', testid: 'account-tokens' }, h('h2', null, t('tokens_title')),
+    h('p', { class: 'muted small' }, t('tokens_intro')), form, secretBox, listBox);
+}
+
+/** Copies text to the clipboard, falling back to selecting the input; toasts the outcome. */
+async function copyText(text, input) {
+  let ok = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); ok = true; }
+  } catch (_) { /* fall back */ }
+  if (!ok && input) {
+    input.focus();
+    input.select();
+    try { ok = document.execCommand('copy'); } catch (_) { ok = false; }
+  }
+  toast(ok ? t('copied') : t('copy_failed'), ok ? 'ok' : 'error');
+}
+
 // -------------------------------------------------------------- outbox --
+
+const OUTBOX_COUNT_LIMIT = 1000; // the API's maximum page
+const OUTBOX_SHOWN = 100;
 
 async function pageOutbox(_args, params) {
   pageTitle(t('outbox_title'));
   const status = ['pending', 'sent', 'dead'].includes(params.get('status')) ? params.get('status') : 'pending';
-  const [data, groups] = await Promise.all([api('GET', `/outbox?status=${status}`), api('GET', '/groups').catch(() => null)]);
-  const items = list(data, 'items', 'outbox', 'messages');
+  const STATES = ['pending', 'sent', 'dead'];
+  // One list per tab: the current one is shown, the others only counted.
+  const [lists, groups] = await Promise.all([
+    Promise.all(STATES.map((s) => api('GET', `/outbox?status=${s}&limit=${OUTBOX_COUNT_LIMIT}`)
+      .catch((e) => { if (s === status || e.status === 401) throw e; return null; }))),
+    api('GET', '/groups').catch(() => null),
+  ]);
+  const byStatus = new Map(STATES.map((s, i) => [s, lists[i] == null ? null : list(lists[i], 'items', 'outbox', 'messages')]));
+  const items = byStatus.get(status).slice(0, OUTBOX_SHOWN);
   const groupNames = new Map(list(groups, 'groups').map((g) => [g.id, g.name]));
-  const tabs = h('nav', { class: 'tabs', testid: 'outbox-tabs' }, ['pending', 'sent', 'dead'].map((s) =>
-    h('a', { href: `#/outbox?status=${s}`, class: s === status ? 'active' : null, testid: `outbox-tab-${s}` }, t(`ob_${s}`))));
+  const countText = (n) => (n == null ? '' : n >= OUTBOX_COUNT_LIMIT ? `${OUTBOX_COUNT_LIMIT}+` : String(n));
+  const tabs = h('nav', { class: 'tabs', testid: 'outbox-tabs' }, STATES.map((s) => {
+    const n = byStatus.get(s) ? byStatus.get(s).length : null;
+    return h('a', { href: `#/outbox?status=${s}`, class: s === status ? 'active' : null, testid: `outbox-tab-${s}`, 'aria-current': s === status ? 'page' : null },
+      t(`ob_${s}`), n == null ? null : h('span', { class: 'tab-count' + (s === 'dead' && n > 0 ? ' bad' : ''), testid: `outbox-count-${s}`, 'data-count': n }, countText(n)));
+  }));
   return h('div', { class: 'page', testid: 'outbox-page', 'data-status': status }, h('h1', null, t('outbox_title')), tabs,
-    items.length ? h('div', { class: 'stack', testid: 'outbox-list' }, items.map((it) => outboxItem(it, status, groupNames)))
+    items.length ? h('div', { class: 'stack', testid: 'outbox-list' }, items.map((it) => outboxItem(it, status, groupNames, tabs)))
       : h('p', { class: 'muted', testid: 'outbox-empty' }, t('ob_empty')));
+}
+
+function bumpCount(tabs, status, delta) {
+  const badge = tabs && tabs.querySelector(`[data-testid="outbox-count-${status}"]`);
+  if (!badge) return;
+  const n = Math.max(0, Number(badge.dataset.count || 0) + delta);
+  badge.dataset.count = String(n);
+  badge.textContent = n >= OUTBOX_COUNT_LIMIT ? `${OUTBOX_COUNT_LIMIT}+` : String(n);
+  badge.classList.toggle('bad', status === 'dead' && n > 0);
 }
 
 function outboxText(payload) {
@@ -1284,7 +1600,7 @@ function outboxText(payload) {
   try { return JSON.stringify(payload); } catch (_) { return String(payload); }
 }
 
-function outboxItem(it, status, groupNames) {
+function outboxItem(it, status, groupNames, tabs) {
   const group = it.group ?? groupNames.get(it.group_id) ?? (it.group_id != null ? `#${it.group_id}` : '');
   const btn = status === 'dead' ? h('button', { class: 'btn', type: 'button', testid: 'requeue' }, t('requeue')) : null;
   const el = h('article', { class: `panel outbox-item ob-${status}`, testid: 'outbox-item', 'data-outbox-id': it.id },
@@ -1302,6 +1618,8 @@ function outboxItem(it, status, groupNames) {
         await api('POST', `/outbox/${encodeURIComponent(it.id)}/requeue`, {});
         toast(t('requeued'));
         el.remove();
+        bumpCount(tabs, status, -1);
+        bumpCount(tabs, 'pending', +1);
       } catch (e) {
         toast(e.message, 'error');
         btn.disabled = false;
@@ -1410,8 +1728,7 @@ async function pagePlayground(_args, params) {
         addBubble(pick(m, 'sender_name', 'sender') ?? '', pick(m, 'text', 'content') ?? '', pick(m, 'sent_at', 'at'), false);
         for (const r of replyList(m)) addBubble(t('pg_bot'), r, null, true);
       }
-      // The page may not be in the document yet on the first load.
-      setTimeout(() => { transcript.scrollTop = transcript.scrollHeight; }, 0);
+      scrollToEnd(transcript);
     } catch (e) {
       if (e.status === 401) return;
       clear(transcript).appendChild(h('p', { class: 'bad small' }, e.message));
@@ -1426,7 +1743,7 @@ async function pagePlayground(_args, params) {
     transcript.appendChild(h('div', { class: `bubble ${bot ? 'bot' : 'user'}${mine ? ' mine' : ''}`, testid: bot ? 'bubble-bot' : 'bubble-user' },
       h('div', { class: 'bubble-who small' }, personName(sender), at != null ? h('span', { class: 'muted' }, ` · ${fmtShort(at)}`) : null),
       h('div', { class: 'bubble-text' }, text)));
-    transcript.scrollTop = transcript.scrollHeight;
+    scrollToEnd(transcript);
   }
 
   async function loadSideBoard() {
@@ -1470,7 +1787,7 @@ async function pagePlayground(_args, params) {
       const replies = replyList(res);
       if (replies.length) replies.forEach((r) => addBubble(t('pg_bot'), r, null, true));
       else transcript.appendChild(h('p', { class: 'muted small', testid: 'pg-no-reply' }, t('pg_no_reply')));
-      transcript.scrollTop = transcript.scrollHeight;
+      scrollToEnd(transcript);
       highlightRefs.clear();
       for (const x of [...list(res && res.created), ...list(res && res.updated)]) {
         highlightRefs.add(typeof x === 'object' ? String(x.reference ?? x.id) : String(x));
@@ -1502,6 +1819,21 @@ async function pagePlayground(_args, params) {
         h('div', { class: 'examples small' }, h('span', { class: 'muted' }, t('pg_examples')),
           examples.map((x) => h('button', { type: 'button', class: 'chip', onclick: () => { input.value = x; input.focus(); } }, x)))),
       side));
+}
+
+/**
+ * Shows the newest messages. On the first load the transcript is built
+ * before the page is in the document (where scrolling does nothing), so it
+ * waits for the element to be attached and laid out.
+ */
+function scrollToEnd(el, tries = 60) {
+  if (el.isConnected && el.clientHeight > 0) {
+    el.scrollTop = el.scrollHeight;
+    // Once more after the next layout (fonts, wrapped lines).
+    requestAnimationFrame(() => { el.scrollTop = el.scrollHeight; });
+    return;
+  }
+  if (tries > 0) requestAnimationFrame(() => scrollToEnd(el, tries - 1));
 }
 
 function replyList(m) {

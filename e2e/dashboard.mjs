@@ -283,6 +283,10 @@ try {
       if (await page.locator(tid('outbox-item')).filter({ hasText: needle }).count()) { shownIn = status; break; }
     }
     assert(shownIn, `the outbox page shows no item with "${needle}" in any tab`);
+    const shownCount = await page.locator(tid(`outbox-count-${shownIn}`)).getAttribute('data-count');
+    const rows = await page.locator(tid('outbox-item')).count();
+    assert(Number(shownCount) === rows || (rows === 100 && Number(shownCount) >= 100), `the "${shownIn}" tab counts ${shownCount} but lists ${rows}`);
+    for (const s of ['pending', 'sent', 'dead']) await visible(page.locator(tid(`outbox-count-${s}`)), `the count on the ${s} tab`);
     console.log(`  shown in the "${shownIn}" tab`);
     // Requeue a dead letter when there is one.
     await open(page, '#/outbox?status=dead', 'outbox');
@@ -404,6 +408,9 @@ try {
     } catch (_) {
       throw new StepFailure('the bot did not reply in the playground');
     }
+    await transcriptAtBottom(page, 'after sending');
+    const overflow = await page.locator(tid('pg-transcript')).evaluate((tr) => tr.scrollHeight > tr.clientHeight);
+    console.log(`  transcript at the bottom after sending${overflow ? ' (it scrolls)' : ' (it does not overflow yet)'}`);
     const reply = (await page.locator(tid('bubble-bot')).last().innerText()).replace(/\s+/g, ' ');
     const task = await visible(page.locator(`${tid('pg-board')} ${tid('pg-task')}`).filter({ hasText: '验收清单' }), 'the new task in the playground board');
     const ref = await task.getAttribute('data-ref');
@@ -446,6 +453,108 @@ try {
     console.log(`  ${tasks.length} task(s), ${messages} message(s)`);
   });
 
+  await step('account page: create an API token, use it as a bearer token, revoke it', async () => {
+    await open(page, '#/projects', 'projects');
+    await page.click(tid('whoami'));
+    await waitReady(page, 'account');
+    const shownName = (await page.locator(tid('account-name')).innerText()).trim();
+    assert(shownName === demo.pm.name, `the account page shows the name "${shownName}", expected ${demo.pm.name}`);
+    const shownLogin = (await page.locator(tid('account-login')).innerText()).trim();
+    assert(shownLogin === demo.pm.login, `the account page shows the login "${shownLogin}", expected ${demo.pm.login}`);
+    const roles = await page.locator(tid('account-role')).evaluateAll((els) => els.map((e) => ({ project: e.dataset.projectId, role: e.dataset.role })));
+    assert(roles.some((r) => r.project === String(projectId) && r.role === 'pm'), `the account page lists no PM role in project ${projectId}: ${JSON.stringify(roles)}`);
+    // A network failure reads as "cannot reach the server", in Chinese.
+    await page.route('**/api/v1/tokens', (route) => (route.request().method() === 'POST' ? route.abort('connectionrefused') : route.continue()));
+    await dismissToasts(page);
+    await page.fill(tid('token-name'), 'e2e-script');
+    await page.click(tid('token-create'));
+    const netErr = await lastToast(page, 'error');
+    assert(netErr === '无法连接服务器', `a network failure toasts "${netErr}"`);
+    await page.unroute('**/api/v1/tokens');
+    await dismissToasts(page);
+    await page.click(tid('token-create'));
+    await lastToast(page, 'ok');
+    await visible(page.locator(tid('token-secret-warning')), 'the warning that the secret is shown once');
+    const secret = await (await visible(page.locator(tid('token-secret')), 'the new secret')).inputValue();
+    assert(secret.length >= 16, `the secret "${secret}" looks too short`);
+    await visible(page.locator(tid('token-copy')), 'the copy button of the secret');
+    const item = await visible(page.locator(tid('token-item')).filter({ hasText: 'e2e-script' }), 'the new token in the list');
+    const tokenId = await item.getAttribute('data-token-id');
+    const listed = arr(await apiJson(page, '/tokens'), 'tokens');
+    assert(listed.some((tk) => String(tk.id) === tokenId && tk.name === 'e2e-script'), `GET /tokens does not list token ${tokenId}: ${JSON.stringify(listed)}`);
+    assert(!JSON.stringify(listed).includes(secret), 'GET /tokens reveals the secret');
+    await page.screenshot({ path: path.join(SHOTS, 'account-token-desktop.png'), fullPage: true });
+    const bearer = { Authorization: `Bearer ${secret}` };
+    const res = await page.request.get(`${BASE}/api/v1/me`, { headers: bearer });
+    assert(res.ok(), `GET /me with the new token answered ${res.status()}: ${await res.text()}`);
+    const me = await res.json();
+    assert(me.name === demo.pm.name, `the token belongs to "${me.name}", expected ${demo.pm.name}`);
+    // The secret is shown once: after a reload it is gone.
+    await page.reload();
+    await waitReady(page, 'account');
+    assert(await page.locator(tid('token-secret')).count() === 0, 'the secret is still shown after a reload');
+    const row = page.locator(`${tid('token-item')}[data-token-id="${tokenId}"]`);
+    await dismissToasts(page);
+    await row.locator(tid('token-revoke')).click();
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="token-item"][data-token-id="${id}"] [data-armed]`), tokenId);
+    await row.locator(tid('token-revoke')).click();
+    await lastToast(page, 'ok');
+    await page.waitForFunction((id) => !document.querySelector(`[data-testid="token-item"][data-token-id="${id}"]`), tokenId)
+      .catch(() => { throw new StepFailure(`token ${tokenId} is still listed after revoking`); });
+    const after = await page.request.get(`${BASE}/api/v1/me`, { headers: bearer });
+    assert(after.status() === 401, `GET /me with the revoked token answered ${after.status()}`);
+    console.log(`  token #${tokenId}: /me → ${me.name}; after revoking → 401`);
+  });
+
+  const reminderGroup = await step('groups: the PM changes the morning reminder to 09:45', async () => {
+    await open(page, '#/groups', 'groups');
+    const card = await visible(page.locator(`${tid('group-item')}[data-editable="true"]`).filter({ has: page.locator(`${tid('rule-item')}[data-rule="morning"]`) }),
+      'a group whose reminders the PM may edit');
+    const groupId = await card.getAttribute('data-group-id');
+    const rule = card.locator(`${tid('rule-item')}[data-rule="morning"]`);
+    await dismissToasts(page);
+    await rule.locator(tid('rule-at')).fill('09:45');
+    await rule.locator(tid('rule-save')).click();
+    const msg = await lastToast(page, 'ok');
+    const data = await apiJson(page, `/groups/${groupId}/reminders`);
+    const morning = arr(data, 'rules').find((r) => r.kind === 'morning');
+    assert(morning && String(morning.at).startsWith('09:45'), `the morning rule is ${JSON.stringify(morning)} after saving 09:45`);
+    // The card shows the next occurrences.
+    await page.waitForFunction((id) => {
+      const box = document.querySelector(`[data-testid="group-item"][data-group-id="${id}"] [data-testid="next-reminders"]`);
+      return box && !box.dataset.loading;
+    }, groupId);
+    const next = await card.locator(tid('next-item')).count();
+    assert(next > 0 || await card.locator(tid('next-none')).count() > 0, 'the group card shows neither next reminders nor "none"');
+    console.log(`  group #${groupId}: morning at ${morning.at} (${msg}); ${next} next reminder(s) shown`);
+    return groupId;
+  });
+
+  await step(`as executor ${executor.name}: a wrong password is named, and reminder rules are read only`, async () => {
+    await signOut(page);
+    await page.fill(tid('login-input'), executor.login);
+    await page.fill(tid('password-input'), `${executor.password}-wrong`);
+    await dismissToasts(page);
+    await page.click(tid('login-submit'));
+    const wrong = await lastToast(page, 'error');
+    assert(wrong === '登录名或密码错误', `a wrong password toasts "${wrong}"`);
+    await signIn(page, executor);
+    await open(page, '#/groups', 'groups');
+    const card = page.locator(`${tid('group-item')}[data-group-id="${reminderGroup}"]`);
+    await visible(card, `group #${reminderGroup}`);
+    assert((await card.getAttribute('data-editable')) === 'false', 'the executor may edit the reminder rules');
+    await visible(card.locator(tid('rules-read-only')), 'the read-only note on the rules');
+    const inputs = await page.locator(`${tid('rule-at')}, ${tid('rule-hours')}, ${tid('rule-enabled')}, ${tid('rule-save')}`).count();
+    assert(inputs === 0, `the executor sees ${inputs} rule controls`);
+    const when = (await card.locator(`${tid('rule-item')}[data-rule="morning"] ${tid('rule-when')}`).innerText()).trim();
+    assert(when === '09:45', `the executor sees the morning rule at "${when}"`);
+    // The server refuses, too.
+    const res = await page.request.put(`${BASE}/api/v1/groups/${reminderGroup}/reminders/morning`, { data: { at: '10:00' } });
+    assert(res.status() === 403, `PUT reminders as the executor answered ${res.status()}`);
+    await signOut(page);
+    await signIn(page, demo.pm);
+  });
+
   await step('switch to English and back', async () => {
     await open(page, '#/projects', 'projects');
     const before = (await page.locator(tid('nav-projects')).innerText()).trim();
@@ -474,6 +583,7 @@ try {
     ['outbox', '#/outbox?status=pending', 'outbox'],
     ['search', `#/search?q=${encodeURIComponent('验收清单')}`, 'search'],
     ['playground', '#/playground', 'playground'],
+    ['account', '#/account', 'account'],
   ];
 
   await step('every page renders on the desktop (1280x800); screenshots', async () => {
@@ -481,7 +591,7 @@ try {
       const state = await open(page, hash, ready, opts);
       if (state === 'forbidden') console.log(`  ${name}: forbidden for ${demo.pm.name} (403), as the server decides`);
       else await checkPage(page, name);
-      if (name === 'playground') await waitTranscript(page);
+      if (name === 'playground') await transcriptAtBottom(page, 'on load (desktop)');
       await dismissToasts(page);
       await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
       console.log(`  ${name}-desktop.png`);
@@ -510,7 +620,7 @@ try {
     for (const [name, hash, ready, opts] of pages) {
       const state = await open(p, hash, ready, opts);
       if (state !== 'forbidden') await checkPage(p, name);
-      if (name === 'playground') await waitTranscript(p);
+      if (name === 'playground') await transcriptAtBottom(p, 'on load (phone)');
       await dismissToasts(p);
       await noHorizontalOverflow(p, name);
       await p.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
@@ -519,7 +629,7 @@ try {
     // English labels are longer: the widest pages must still fit.
     await p.click(tid('lang-toggle'));
     await p.waitForFunction(() => document.documentElement.lang === 'en');
-    for (const [name, hash, ready] of pages.filter(([n]) => ['board', 'task', 'metrics', 'workload', 'playground', 'outbox'].includes(n))) {
+    for (const [name, hash, ready] of pages.filter(([n]) => ['board', 'task', 'metrics', 'workload', 'playground', 'outbox', 'groups', 'account'].includes(n))) {
       await open(p, hash, ready);
       assert((await p.getAttribute('html', 'lang')) === 'en', `${name} is not in English`);
       await noHorizontalOverflow(p, `${name} (English)`);
@@ -614,8 +724,28 @@ async function checkPage(page, name) {
     case 'playground':
       await visible(page.locator(tid('pg-input')), 'the playground input');
       break;
+    case 'account':
+      await visible(page.locator(tid('account-tokens')), 'the API tokens panel');
+      await visible(page.locator(tid('account-role')), 'a project role');
+      break;
     default:
       break;
+  }
+}
+
+/** The playground transcript shows its newest message: scrolled to the bottom. */
+async function transcriptAtBottom(page, what) {
+  try {
+    await page.waitForFunction(() => {
+      const tr = document.querySelector('[data-testid="pg-transcript"]');
+      return tr && !tr.dataset.loading && Math.abs(tr.scrollTop + tr.clientHeight - tr.scrollHeight) <= 2;
+    }, null, { timeout: 5000 });
+  } catch (_) {
+    const m = await page.evaluate(() => {
+      const tr = document.querySelector('[data-testid="pg-transcript"]');
+      return tr ? { scrollTop: tr.scrollTop, clientHeight: tr.clientHeight, scrollHeight: tr.scrollHeight } : null;
+    });
+    throw new StepFailure(`${what}: the transcript is not scrolled to the bottom (${JSON.stringify(m)})`);
   }
 }
 

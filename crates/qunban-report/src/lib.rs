@@ -135,6 +135,51 @@ pub struct Dataset {
     /// Thank-yous given in the chat (`/点赞`), for the weekly stars.
     #[serde(default)]
     pub kudos: Vec<KudosRow>,
+    /// Set when the loader left out what cannot matter from an instant on
+    /// (`Store::report_window`); `None` for a complete dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduced: Option<Reduced>,
+}
+
+/// A dataset loaded for reports that look only at `since` and later: the
+/// daily report of a day starting at or after `since`, metrics of a period
+/// starting at or after it. Every figure is then the same as from the
+/// complete dataset (docs/METRICS.md, "Loading for a window").
+///
+/// - `tasks` holds every task that is open now, or was created, changed or
+///   finished at or after `since` (plus parents and sub-tasks); the other
+///   tasks are closed and untouched since, and are only counted.
+/// - `history` holds, for tasks whose status is `done`, their whole history,
+///   and for the other loaded tasks (`partial`) the rows at or after `since`:
+///   their timelines are exact from `since - 1` on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reduced {
+    pub since: i64,
+    /// Ids of the loaded tasks whose history before `since` was left out (sorted).
+    pub partial: Vec<i64>,
+    /// All tasks, loaded or not, counted by milestone and status.
+    pub counts: Vec<TaskCount>,
+    /// Burn-down of all milestone tasks for the local days that end at or
+    /// before `since`: the change of (scope, done) on each day, from creations
+    /// and status changes. Sorted by milestone, then day.
+    pub burn_steps: Vec<BurnStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCount {
+    pub milestone_id: Option<i64>,
+    pub status: TaskStatus,
+    pub count: u64,
+    /// The earliest `created_at` among them.
+    pub first_created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurnStep {
+    pub milestone_id: i64,
+    pub day: Date,
+    pub scope: i64,
+    pub done: i64,
 }
 
 /// One `/点赞 @成员 理由`.

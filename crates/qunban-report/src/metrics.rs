@@ -145,13 +145,23 @@ pub(crate) fn metrics_from(
     let (week_start, week_end) = ctx.week_range(today);
     let mut workload: BTreeMap<i64, Workload> = BTreeMap::new();
 
-    for (t, tl) in timelines {
-        m.tasks_total += 1;
-        match t.status {
-            TaskStatus::Done => m.done += 1,
-            TaskStatus::Cancelled => m.cancelled += 1,
-            _ => m.open += 1,
+    let reduced = data.reduced.as_ref();
+    debug_assert!(reduced.is_none_or(|r| r.since <= from), "a dataset loaded from {:?} cannot give the metrics from {from}", reduced.map(|r| r.since));
+    // Counted over every task; a reduced dataset brings the counts along.
+    let mut count = |status: TaskStatus, n: u64| {
+        m.tasks_total += n;
+        match status {
+            TaskStatus::Done => m.done += n,
+            TaskStatus::Cancelled => m.cancelled += n,
+            _ => m.open += n,
         }
+    };
+    match reduced {
+        Some(r) => r.counts.iter().for_each(|c| count(c.status, c.count)),
+        None => timelines.iter().for_each(|(t, _)| count(t.status, 1)),
+    }
+
+    for (t, tl) in timelines {
         // Changes made during the period.
         for r in by_task.get(&t.id).copied().unwrap_or(&[]) {
             if r.at < from || r.at >= to {
@@ -268,11 +278,29 @@ pub(crate) fn metrics_from(
 /// Burn-down / burn-up per milestone: one point per local day from the
 /// milestone's first task to its due day (or today, whichever is later but
 /// not after today), the last [`MAX_BURN_POINTS`] days.
+///
+/// From a reduced dataset, the days that end at or before `since` come from
+/// its burn steps, and later days from the loaded tasks' timelines plus the
+/// tasks left out (closed and untouched since `since`: a done one is in the
+/// scope and done, a cancelled one in neither).
 fn burns(data: &Dataset, ctx: &Ctx, timelines: &[(&RTask, Timeline)]) -> Vec<Burn> {
     let mut out = Vec::new();
+    let reduced = data.reduced.as_ref();
     for ms in &data.milestones {
         let members: Vec<&Timeline> = timelines.iter().filter(|(t, _)| t.milestone_id == Some(ms.id)).map(|(_, tl)| tl).collect();
-        let Some(first) = members.iter().map(|tl| tl.created_at).min() else {
+        let (first, left_out_done, steps) = match reduced {
+            None => (members.iter().map(|tl| tl.created_at).min(), 0, &[][..]),
+            Some(r) => {
+                let counts = r.counts.iter().filter(|c| c.milestone_id == Some(ms.id));
+                let first = counts.clone().map(|c| c.first_created).min();
+                let done = counts.filter(|c| c.status == TaskStatus::Done).map(|c| c.count).sum::<u64>();
+                let loaded_done = timelines.iter().filter(|(t, _)| t.milestone_id == Some(ms.id) && t.status == TaskStatus::Done).count() as u64;
+                let lo = r.burn_steps.partition_point(|s| s.milestone_id < ms.id);
+                let hi = r.burn_steps.partition_point(|s| s.milestone_id <= ms.id);
+                (first, done.saturating_sub(loaded_done), &r.burn_steps[lo..hi])
+            }
+        };
+        let Some(first) = first else {
             out.push(Burn { milestone: ms.name.clone(), due_at: ms.due_at, points: vec![] });
             continue;
         };
@@ -287,9 +315,21 @@ fn burns(data: &Dataset, ctx: &Ctx, timelines: &[(&RTask, Timeline)]) -> Vec<Bur
             day = add_days(last, -(MAX_BURN_POINTS as i64 - 1));
         }
         let mut points = Vec::new();
+        let (mut step, mut step_scope, mut step_done) = (0, 0i64, 0i64);
         while day <= last {
             let (_, end) = ctx.day_range(day);
-            let (mut scope, mut done) = (0, 0);
+            if reduced.is_some_and(|r| end <= r.since) {
+                while step < steps.len() && steps[step].day <= day {
+                    step_scope += steps[step].scope;
+                    step_done += steps[step].done;
+                    step += 1;
+                }
+                let (scope, done) = (step_scope.max(0) as u64, step_done.max(0) as u64);
+                points.push(BurnPoint { day: day.to_string(), scope, done, remaining: scope.saturating_sub(done) });
+                day = add_days(day, 1);
+                continue;
+            }
+            let (mut scope, mut done) = (left_out_done, left_out_done);
             for tl in &members {
                 match tl.status_at(end - 1) {
                     None | Some(TaskStatus::Cancelled) => {}

@@ -177,6 +177,7 @@ fn rollup(data: &Dataset, asof: i64) -> Vec<Rollup> {
 pub fn daily_report(data: &Dataset, ctx: &Ctx, day: Date) -> DailyReport {
     let (start, end) = ctx.day_range(day);
     let asof = end.min(ctx.now.max(start));
+    debug_assert!(data.reduced.as_ref().is_none_or(|r| r.since <= start), "a dataset loaded from a later instant cannot give the daily report of {day}");
     let (by_task, tls) = timelines(data);
     let mut r = DailyReport {
         project: project_label(data),

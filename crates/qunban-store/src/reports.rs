@@ -8,6 +8,8 @@ use sqlx::Row;
 
 use crate::{Result, Store, StoreError};
 
+mod window;
+
 /// The history fields metrics read; progress, title and note rows are not loaded.
 pub const REPORT_HISTORY_FIELDS: &str = "'status', 'due', 'owners'";
 
@@ -18,7 +20,7 @@ pub struct StandupDays {
     pub to: String,
 }
 
-fn status_of(s: &str) -> Result<qunban_core::TaskStatus> {
+pub(crate) fn status_of(s: &str) -> Result<qunban_core::TaskStatus> {
     s.parse().map_err(|e: qunban_core::model::UnknownName| StoreError::Corrupt(e.to_string()))
 }
 
@@ -136,93 +138,7 @@ impl Store {
         drop(rows);
         lap("history decode");
         }
-        for r in sqlx::query("SELECT id, display_name FROM members").fetch_all(&mut *conn).await? {
-            data.members.insert(r.try_get(0)?, r.try_get(1)?);
-        }
-        for r in sqlx::query(&format!("SELECT DISTINCT member_id FROM project_roles WHERE project_id {cond} AND role <> 'viewer' ORDER BY member_id"))
-            .bind(pid)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            data.roster.push(r.try_get(0)?);
-        }
-        for r in sqlx::query(&format!(
-            "SELECT member_id, project_id, day, yesterday, today, blockers, created_at FROM standups \
-             WHERE project_id {cond} AND day >= $2 AND day <= $3 ORDER BY id"
-        ))
-        .bind(pid)
-        .bind(&days.from)
-        .bind(&days.to)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            data.standups.push(Standup {
-                member_id: r.try_get("member_id")?,
-                project_id: r.try_get("project_id")?,
-                day: r.try_get("day")?,
-                yesterday: list(&r.try_get::<String, _>("yesterday")?),
-                today: list(&r.try_get::<String, _>("today")?),
-                blockers: list(&r.try_get::<String, _>("blockers")?),
-                created_at: r.try_get("created_at")?,
-            });
-        }
-        for r in sqlx::query(&format!("SELECT id, project_id, name, due_at, status, created_at FROM milestones WHERE project_id {cond} ORDER BY id"))
-            .bind(pid)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            data.milestones.push(Milestone {
-                id: r.try_get("id")?,
-                project_id: r.try_get("project_id")?,
-                name: r.try_get("name")?,
-                due_at: r.try_get("due_at")?,
-                status: r.try_get("status")?,
-                created_at: r.try_get("created_at")?,
-            });
-        }
-        for r in sqlx::query(&format!(
-            "SELECT id, project_id, name, metric, target, current, unit, deadline_at FROM goals WHERE project_id {cond} ORDER BY id"
-        ))
-        .bind(pid)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            data.goals.push(Goal {
-                id: r.try_get("id")?,
-                project_id: r.try_get("project_id")?,
-                name: r.try_get("name")?,
-                metric: r.try_get("metric")?,
-                target: r.try_get("target")?,
-                current: r.try_get("current")?,
-                unit: r.try_get("unit")?,
-                deadline_at: r.try_get("deadline_at")?,
-            });
-        }
-        for r in sqlx::query(&format!(
-            "SELECT id, project_id, title, probability, impact, owner_member_id, status, created_at FROM risks WHERE project_id {cond} ORDER BY id"
-        ))
-        .bind(pid)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            data.risks.push(Risk {
-                id: r.try_get("id")?,
-                project_id: r.try_get("project_id")?,
-                title: r.try_get("title")?,
-                probability: r.try_get("probability")?,
-                impact: r.try_get("impact")?,
-                owner: r.try_get("owner_member_id")?,
-                status: r.try_get("status")?,
-                created_at: r.try_get("created_at")?,
-            });
-        }
-        for r in sqlx::query(&format!("SELECT to_member_id, reason, created_at FROM kudos WHERE project_id {cond} ORDER BY id"))
-            .bind(pid)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            data.kudos.push(qunban_report::KudosRow { to: r.try_get("to_member_id")?, reason: r.try_get("reason")?, at: r.try_get("created_at")? });
-        }
+        load_small(&mut *conn, cond, pid, days, &mut data).await?;
         lap("the rest");
         Ok(data)
     }
@@ -256,6 +172,99 @@ impl Store {
         }
         Ok(data)
     }
+}
+
+/// Members, roster, stand-ups of `days`, milestones, goals, risks and kudos:
+/// the small tables every report loads the same way.
+async fn load_small(conn: &mut sqlx::AnyConnection, cond: &str, pid: i64, days: &StandupDays, data: &mut Dataset) -> Result<()> {
+    for r in sqlx::query("SELECT id, display_name FROM members").fetch_all(&mut *conn).await? {
+        data.members.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    for r in sqlx::query(&format!("SELECT DISTINCT member_id FROM project_roles WHERE project_id {cond} AND role <> 'viewer' ORDER BY member_id"))
+        .bind(pid)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        data.roster.push(r.try_get(0)?);
+    }
+    for r in sqlx::query(&format!(
+        "SELECT member_id, project_id, day, yesterday, today, blockers, created_at FROM standups \
+         WHERE project_id {cond} AND day >= $2 AND day <= $3 ORDER BY id"
+    ))
+    .bind(pid)
+    .bind(&days.from)
+    .bind(&days.to)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        data.standups.push(Standup {
+            member_id: r.try_get("member_id")?,
+            project_id: r.try_get("project_id")?,
+            day: r.try_get("day")?,
+            yesterday: list(&r.try_get::<String, _>("yesterday")?),
+            today: list(&r.try_get::<String, _>("today")?),
+            blockers: list(&r.try_get::<String, _>("blockers")?),
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    for r in sqlx::query(&format!("SELECT id, project_id, name, due_at, status, created_at FROM milestones WHERE project_id {cond} ORDER BY id"))
+        .bind(pid)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        data.milestones.push(Milestone {
+            id: r.try_get("id")?,
+            project_id: r.try_get("project_id")?,
+            name: r.try_get("name")?,
+            due_at: r.try_get("due_at")?,
+            status: r.try_get("status")?,
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    for r in sqlx::query(&format!(
+        "SELECT id, project_id, name, metric, target, current, unit, deadline_at FROM goals WHERE project_id {cond} ORDER BY id"
+    ))
+    .bind(pid)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        data.goals.push(Goal {
+            id: r.try_get("id")?,
+            project_id: r.try_get("project_id")?,
+            name: r.try_get("name")?,
+            metric: r.try_get("metric")?,
+            target: r.try_get("target")?,
+            current: r.try_get("current")?,
+            unit: r.try_get("unit")?,
+            deadline_at: r.try_get("deadline_at")?,
+        });
+    }
+    for r in sqlx::query(&format!(
+        "SELECT id, project_id, title, probability, impact, owner_member_id, status, created_at FROM risks WHERE project_id {cond} ORDER BY id"
+    ))
+    .bind(pid)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        data.risks.push(Risk {
+            id: r.try_get("id")?,
+            project_id: r.try_get("project_id")?,
+            title: r.try_get("title")?,
+            probability: r.try_get("probability")?,
+            impact: r.try_get("impact")?,
+            owner: r.try_get("owner_member_id")?,
+            status: r.try_get("status")?,
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    for r in sqlx::query(&format!("SELECT to_member_id, reason, created_at FROM kudos WHERE project_id {cond} ORDER BY id"))
+        .bind(pid)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        data.kudos.push(qunban_report::KudosRow { to: r.try_get("to_member_id")?, reason: r.try_get("reason")?, at: r.try_get("created_at")? });
+    }
+    Ok(())
 }
 
 /// "Now" of the generated benchmark project: 2026-11-23 12:00 (Asia/Shanghai).

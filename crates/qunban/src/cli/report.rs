@@ -82,7 +82,18 @@ pub async fn render(engine: &Engine, kind: &str, project: &str, date: Option<Dat
         "daily" => StandupDays { from: day.to_string(), to: day.to_string() },
         _ => StandupDays { from: monday.to_string(), to: add_days(monday, 6).to_string() },
     };
-    let data = store.report_dataset(Some(p.id), &days).await?;
+    let period = match (kind, period) {
+        ("metrics", Some((f, t))) => {
+            if t < f {
+                bail!("--to {t} is before --from {f}");
+            }
+            (ctx.start_of(f), ctx.start_of(add_days(t, 1)))
+        }
+        ("daily", _) => ctx.day_range(day),
+        _ => ctx.week_range(day),
+    };
+    // Only what can matter from the start of the day, week or period on.
+    let data = store.report_window(Some(p.id), &days, period.0, &ctx.tz).await?;
     Ok(match kind {
         "daily" => {
             let r = qunban_report::daily_report(&data, &ctx, day);
@@ -93,15 +104,7 @@ pub async fn render(engine: &Engine, kind: &str, project: &str, date: Option<Dat
             if json { serde_json::to_string_pretty(&r)? } else { qunban_report::markdown::weekly(&r, &ctx) }
         }
         "metrics" => {
-            let (from, to) = match period {
-                Some((f, t)) => {
-                    if t < f {
-                        bail!("--to {t} is before --from {f}");
-                    }
-                    (ctx.start_of(f), ctx.start_of(add_days(t, 1)))
-                }
-                None => ctx.week_range(day),
-            };
+            let (from, to) = period;
             let m = qunban_report::compute_metrics(&data, &ctx, from, to);
             if json { serde_json::to_string_pretty(&m)? } else { qunban_report::markdown::metrics(&p.name, &m, &ctx) }
         }
@@ -112,8 +115,9 @@ pub async fn render(engine: &Engine, kind: &str, project: &str, date: Option<Dat
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
     /// Generate a large project in a temporary SQLite database and time the
-    /// daily report and the metrics (load + compute), bulk vs per-task loading.
-    #[command(after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --runs 3")]
+    /// daily report and the metrics (load + compute), loading for the window
+    /// (`Store::report_window`); `--baseline` also times the full load.
+    #[command(after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --runs 3 --baseline")]
     Reports(BenchArgs),
 }
 
@@ -126,9 +130,13 @@ pub struct BenchArgs {
     history: u64,
     #[arg(long, default_value_t = 5)]
     runs: u32,
-    /// Also time the naive per-task loader (one query per task and table).
+    /// Also time the full load (`Store::report_dataset`, every task and its
+    /// whole history) once, and check that it gives the same reports.
     #[arg(long)]
     baseline: bool,
+    /// Also time the naive per-task loader (one query per task and table).
+    #[arg(long)]
+    per_task: bool,
     /// Keep the database here instead of a temporary folder.
     #[arg(long)]
     keep: Option<std::path::PathBuf>,
@@ -138,57 +146,105 @@ pub async fn bench(cmd: BenchCmd) -> Result<()> {
     let BenchCmd::Reports(a) = cmd;
     let dir = tempfile::tempdir()?;
     let path = a.keep.clone().unwrap_or_else(|| dir.path().join("bench.db"));
+    let reuse = a.keep.is_some() && path.exists();
     let store = Store::open(&format!("sqlite:{}", path.display())).await.context("cannot open the bench database")?;
-    store.init_workspace("bench", "Asia/Shanghai", qunban_core::Locale::Zh).await?;
-    let t0 = Instant::now();
-    let project = qunban_store::bench_fill(&store, "基准项目", a.tasks, a.history, |done, total| {
-        eprint!("\rgenerating: {done}/{total} tasks");
-    })
-    .await?;
-    eprintln!("\rgenerated {} tasks and {} history rows in {:.1} s", a.tasks, a.history, t0.elapsed().as_secs_f64());
+    let project = match reuse.then_some(()).and(store.project_by_name("基准项目").await.ok()) {
+        Some(p) => {
+            eprintln!("reusing the project in {}", path.display());
+            p.id
+        }
+        None => {
+            store.init_workspace("bench", "Asia/Shanghai", qunban_core::Locale::Zh).await?;
+            let t0 = Instant::now();
+            let project = qunban_store::bench_fill(&store, "基准项目", a.tasks, a.history, |done, total| {
+                eprint!("\rgenerating: {done}/{total} tasks");
+            })
+            .await?;
+            eprintln!("\rgenerated {} tasks and {} history rows in {:.1} s", a.tasks, a.history, t0.elapsed().as_secs_f64());
+            project
+        }
+    };
     let ctx = Ctx::shanghai(qunban_store::BENCH_NOW);
     let day = ctx.day_of(ctx.now);
     let days = StandupDays { from: day.to_string(), to: day.to_string() };
+    // The daily report of today, the metrics of the last 28 days.
+    let (day_start, _) = ctx.day_range(day);
+    let (from, to) = (ctx.now - 28 * 86_400, ctx.now);
     let mut timings: Vec<(String, Vec<f64>)> = Vec::new();
     let mut record = |name: &str, ms: f64| match timings.iter_mut().find(|(n, _)| n == name) {
         Some((_, v)) => v.push(ms),
         None => timings.push((name.to_string(), vec![ms])),
     };
-    let mut rows = 0;
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let (mut rows_daily, mut rows_metrics, mut tasks_daily, mut tasks_metrics) = (0, 0, 0, 0);
+    let mut last = None;
     for run in 0..a.runs {
         eprint!("\rrun {}/{}", run + 1, a.runs);
         let t = Instant::now();
-        let data = store.report_dataset(Some(project), &days).await?;
-        let load = t.elapsed().as_secs_f64() * 1e3;
-        rows = data.history.len();
+        let data = store.report_window(Some(project), &days, day_start, &ctx.tz).await?;
+        let load = ms(t);
         let t = Instant::now();
         let daily = qunban_report::daily_report(&data, &ctx, day);
-        let daily_ms = t.elapsed().as_secs_f64() * 1e3;
+        let daily_ms = ms(t);
+        (rows_daily, tasks_daily) = (data.history.len(), data.tasks.len());
+        drop(data);
         let t = Instant::now();
-        let (from, to) = (ctx.now - 28 * 86_400, ctx.now);
+        let data = store.report_window(Some(project), &days, from, &ctx.tz).await?;
+        let load_m = ms(t);
+        let t = Instant::now();
         let m = qunban_report::compute_metrics(&data, &ctx, from, to);
-        let metrics_ms = t.elapsed().as_secs_f64() * 1e3;
-        std::hint::black_box((&daily, &m));
-        record("bulk load (tasks, owners, status/due/owners history)", load);
-        record("daily report compute", daily_ms);
-        record("metrics compute (28 days)", metrics_ms);
-        record("daily report total (load + compute)", load + daily_ms);
-        record("metrics total (load + compute)", load + metrics_ms);
+        let metrics_ms = ms(t);
+        (rows_metrics, tasks_metrics) = (data.history.len(), data.tasks.len());
+        record("daily: window load (since 00:00 today)", load);
+        record("daily: compute", daily_ms);
+        record("**daily report total (load + compute)**", load + daily_ms);
+        record("metrics: window load (since the period start)", load_m);
+        record("metrics: compute (28 days, incl. 20 burn-downs)", metrics_ms);
+        record("**metrics total (load + compute)**", load_m + metrics_ms);
+        last = Some((daily, m));
     }
+    let mut same = None;
     if a.baseline {
+        eprint!("\rbaseline: full load…");
+        let t = Instant::now();
+        let data = store.report_dataset(Some(project), &days).await?;
+        let load = ms(t);
+        let t = Instant::now();
+        let daily = qunban_report::daily_report(&data, &ctx, day);
+        let daily_ms = ms(t);
+        let t = Instant::now();
+        let m = qunban_report::compute_metrics(&data, &ctx, from, to);
+        let metrics_ms = ms(t);
+        record("baseline: full load (1 run)", load);
+        record("baseline: daily report total", load + daily_ms);
+        record("baseline: metrics total", load + metrics_ms);
+        if let Some((d, wm)) = &last {
+            same = Some(*d == daily && *wm == m);
+        }
+    }
+    if a.per_task {
         eprint!("\rbaseline: per-task loader…");
         let t = Instant::now();
         let data = store.report_dataset_per_task(project).await?;
-        record("baseline: per-task loader (1 run)", t.elapsed().as_secs_f64() * 1e3);
+        record("baseline: per-task loader (1 run)", ms(t));
         std::hint::black_box(&data);
     }
     eprintln!();
-    println!("tasks={} history_rows={} history_rows_loaded={} runs={}", a.tasks, a.history, rows, a.runs);
+    println!(
+        "tasks={} history_rows={} runs={} loaded: daily {tasks_daily} tasks / {rows_daily} history rows, metrics {tasks_metrics} tasks / {rows_metrics} history rows",
+        a.tasks, a.history, a.runs
+    );
+    if let Some(same) = same {
+        println!("window results identical to the full load: {}", if same { "yes" } else { "NO" });
+    }
     println!("| step | median ms | min ms | max ms |\n|---|---|---|---|");
     for (name, mut v) in timings {
         v.sort_by(|a, b| a.total_cmp(b));
         println!("| {name} | {:.1} | {:.1} | {:.1} |", v[v.len() / 2], v[0], v[v.len() - 1]);
     }
     store.close().await;
+    if same == Some(false) {
+        bail!("the window load gave different reports than the full load");
+    }
     Ok(())
 }

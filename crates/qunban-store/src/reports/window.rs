@@ -1,0 +1,435 @@
+//! Loading for reports that look at one window: the daily report of a day,
+//! the metrics of a period (`Store::report_window`).
+//!
+//! A task that is closed and was neither created, changed nor finished since
+//! the window started has the same state throughout the window, so only its
+//! counts matter; the loader leaves it out and counts it in SQL. Of the
+//! other tasks, only the finished ones need their whole history (original
+//! deadline, deadline moves); the rest need the rows since the window
+//! started. The burn-down days before the window come from SQL sums of the
+//! status changes per milestone and local day. What the report crate does
+//! with this is in `qunban_report::Reduced`; the equivalence with a full
+//! load is tested in `tests/report_window.rs`.
+//!
+//! On a SQLite file the heavy queries go through a read-only connection of
+//! the typed `sqlx::Sqlite` driver, which decodes rows several times faster
+//! than the `Any` driver; PostgreSQL (and in-memory SQLite) use the pool.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use qunban_core::TaskStatus;
+use qunban_report::{BurnStep, Dataset, HistoryRow, Project, RTask, Reduced, TaskCount};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, Row};
+
+use super::{load_small, status_of, StandupDays, REPORT_HISTORY_FIELDS};
+use crate::{Backend, Result, Store, StoreError};
+
+/// The connection the heavy queries run on.
+enum Conn {
+    Sqlite(sqlx::SqliteConnection),
+    Any(sqlx::pool::PoolConnection<sqlx::Any>),
+}
+
+#[derive(Clone, Copy)]
+enum Arg {
+    I(i64),
+}
+
+/// Column access shared by the two drivers' rows.
+trait Get {
+    fn i(&self, i: usize) -> Result<i64>;
+    fn oi(&self, i: usize) -> Result<Option<i64>>;
+    fn s(&self, i: usize) -> Result<String>;
+    fn os(&self, i: usize) -> Result<Option<String>>;
+}
+
+macro_rules! impl_get {
+    ($row:ty) => {
+        impl Get for $row {
+            fn i(&self, i: usize) -> Result<i64> {
+                Ok(self.try_get(i)?)
+            }
+            fn oi(&self, i: usize) -> Result<Option<i64>> {
+                Ok(self.try_get(i)?)
+            }
+            fn s(&self, i: usize) -> Result<String> {
+                Ok(self.try_get(i)?)
+            }
+            fn os(&self, i: usize) -> Result<Option<String>> {
+                Ok(self.try_get(i)?)
+            }
+        }
+    };
+}
+impl_get!(sqlx::sqlite::SqliteRow);
+impl_get!(sqlx::any::AnyRow);
+
+impl Conn {
+    /// Runs `sql` with `args` and hands every row to `f`.
+    async fn each(&mut self, sql: &str, args: &[Arg], mut f: impl FnMut(&dyn Get) -> Result<()>) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => {
+                if std::env::var("QUNBAN_REPORT_TIMING").as_deref() == Ok("plan") {
+                    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                    let mut q = sqlx::query::<sqlx::Sqlite>(&explain);
+                    for a in args {
+                        q = match a {
+                            Arg::I(v) => q.bind(*v),
+                        };
+                    }
+                    eprintln!("plan of {}…", &sql[..sql.len().min(120)]);
+                    for r in q.fetch_all(&mut *c).await? {
+                        eprintln!("  {} {}", r.i(1)?, r.s(3)?);
+                    }
+                }
+                let mut q = sqlx::query::<sqlx::Sqlite>(sql);
+                for a in args {
+                    q = match a {
+                        Arg::I(v) => q.bind(*v),
+                    };
+                }
+                for r in q.fetch_all(&mut *c).await? {
+                    f(&r)?;
+                }
+            }
+            Conn::Any(c) => {
+                let mut q = sqlx::query::<sqlx::Any>(sql);
+                for a in args {
+                    q = match a {
+                        Arg::I(v) => q.bind(*v),
+                    };
+                }
+                for r in q.fetch_all(&mut **c).await? {
+                    f(&r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `CASE` giving 1 when `col` is one of `statuses`, else 0.
+fn flag(col: &str, statuses: &[TaskStatus]) -> String {
+    format!("CASE WHEN {col} IN ({}) THEN 1 ELSE 0 END", names(statuses))
+}
+
+fn names(statuses: &[TaskStatus]) -> String {
+    statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// The offset of `tz` when it is the same over `[from, to]` (no transition
+/// in between), so that local days can be computed in SQL.
+fn fixed_offset(tz: &TimeZone, from: i64, to: i64) -> Option<i64> {
+    let (a, b) = (Timestamp::from_second(from).ok()?, Timestamp::from_second(to).ok()?);
+    let off = i64::from(tz.to_offset(a).seconds());
+    if i64::from(tz.to_offset(b).seconds()) != off || from + off < 0 {
+        return None;
+    }
+    match tz.following(a).next() {
+        Some(t) if t.timestamp() <= b => None,
+        _ => Some(off),
+    }
+}
+
+impl Store {
+    /// Loads one project's (`project_id`) or every project's report data for
+    /// reports that look only at `since` and later — the daily report of a
+    /// day starting at or after `since`, the metrics of a period starting at
+    /// or after it (burn-downs included) — with the same results as
+    /// [`Store::report_dataset`] but without the history that cannot matter
+    /// (see [`qunban_report::Reduced`]). `tz` is the workspace time zone
+    /// (burn-down days). Stand-ups are loaded for `days` only.
+    pub async fn report_window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
+        let (cond, pid) = match project_id {
+            Some(p) => ("= $1", p),
+            None => ("> $1", 0),
+        };
+        let timing = std::env::var_os("QUNBAN_REPORT_TIMING").is_some();
+        let mut clock = std::time::Instant::now();
+        let mut lap = |what: &str| {
+            if timing {
+                eprintln!("report_window: {what} {:.1} ms", clock.elapsed().as_secs_f64() * 1e3);
+                clock = std::time::Instant::now();
+            }
+        };
+        let mut data = Dataset::default();
+        {
+            let mut small = self.pool.acquire().await?;
+            for r in sqlx::query(&format!("SELECT id, name FROM projects WHERE id {cond} ORDER BY id")).bind(pid).fetch_all(&mut *small).await? {
+                data.projects.push(Project { id: r.try_get("id")?, name: r.try_get("name")? });
+            }
+            if let (Some(p), true) = (project_id, data.projects.is_empty()) {
+                return Err(StoreError::NotFound { kind: "project", name: p.to_string() });
+            }
+            load_small(&mut *small, cond, pid, days, &mut data).await?;
+        }
+        lap("small tables");
+        let mut conn = self.report_conn().await?;
+        if let Conn::Sqlite(c) = &mut conn {
+            // One snapshot for all the queries below.
+            sqlx::query("BEGIN").execute(&mut *c).await?;
+        }
+        let result = load_window(&mut conn, cond, pid, since, tz, &mut data, &mut lap).await;
+        match conn {
+            Conn::Sqlite(mut c) => {
+                let _ = sqlx::query("COMMIT").execute(&mut c).await;
+                let _ = c.close().await;
+            }
+            Conn::Any(c) => drop(c),
+        }
+        if !result? {
+            return self.report_dataset(project_id, days).await;
+        }
+        Ok(data)
+    }
+
+    /// A read-only connection of the typed driver on a SQLite file, else a
+    /// pooled one.
+    async fn report_conn(&self) -> Result<Conn> {
+        if self.backend == Backend::Sqlite {
+            let url = self.pool.connect_options().database_url.clone();
+            if !url.as_str().contains(":memory:") && !url.as_str().contains("mode=memory") {
+                if let Ok(opts) = SqliteConnectOptions::from_str(url.as_str()) {
+                    // Pages memory-mapped rather than copied into a cold cache.
+                    let opts = opts.read_only(true).row_buffer_size(1 << 16).pragma("mmap_size", "1073741824").pragma("cache_size", "-65536").create_if_missing(false).busy_timeout(std::time::Duration::from_secs(5)).disable_statement_logging();
+                    if let Ok(c) = opts.connect().await {
+                        return Ok(Conn::Sqlite(c));
+                    }
+                }
+            }
+        }
+        Ok(Conn::Any(self.pool.acquire().await?))
+    }
+}
+
+/// The tasks, owners, dependencies, history, counts and burn steps.
+async fn load_window(
+    conn: &mut Conn,
+    cond: &str,
+    pid: i64,
+    since: i64,
+    tz: &TimeZone,
+    data: &mut Dataset,
+    lap: &mut impl FnMut(&str),
+) -> Result<bool> {
+    let args = [Arg::I(pid), Arg::I(since)];
+    // Every task, counted by milestone and status.
+    let mut counts = Vec::new();
+    let mut canonical = true;
+    conn.each(
+        &format!("SELECT milestone_id, status, COUNT(*), MIN(created_at) FROM tasks WHERE project_id {cond} GROUP BY milestone_id, status"),
+        &args[..1],
+        |r| {
+            let raw = r.s(1)?;
+            let status = status_of(&raw)?;
+            canonical &= status.as_str() == raw;
+            counts.push(TaskCount { milestone_id: r.oi(0)?, status, count: r.i(2)? as u64, first_created: r.i(3)? });
+            Ok(())
+        },
+    )
+    .await?;
+    lap("counts");
+    if !canonical {
+        // Statuses spelled other than the store writes them: the queries
+        // below select by exact value, so say so and let the caller load all.
+        return Ok(false);
+    }
+    // The tasks that can matter from `since` on: open now; closed but
+    // created, changed (any history row) or finished since, or a parent or
+    // sub-task (roll-ups). The closed ones are found from indexes alone.
+    let recent = "SELECT hs.task_id FROM task_history hs WHERE hs.at >= $2";
+    let open = names(&TaskStatus::ALL.iter().copied().filter(|s| !s.is_closed()).collect::<Vec<_>>());
+    let columns = "t.id, t.project_id, t.reference, t.title, t.status, t.progress, t.priority, t.due_at, t.created_at, t.updated_at, t.done_at, \
+         t.milestone_id, t.parent_task_id, t.seq, o.member_id, o.position";
+    // `full`: done, and finished or changed since `since` — the tasks whose
+    // whole history is loaded; the others get the rows since `since`.
+    let mut rows: Vec<(i64, i64, RTask, bool)> = Vec::new();
+    let mut owners: Vec<(i64, i64, i64)> = Vec::new();
+    let mut push = |r: &dyn Get, live_closed: bool| -> Result<()> {
+        let id = r.i(0)?;
+        if let Some(m) = r.oi(14)? {
+            owners.push((id, r.oi(15)?.unwrap_or(0), m));
+        }
+        if rows.last().is_some_and(|(_, _, t, _)| t.id == id) {
+            return Ok(());
+        }
+        let status = r.s(4)?;
+        let created_at = r.i(8)?;
+        let updated_at = r.i(9)?;
+        let done_at = r.oi(10)?;
+        let full = live_closed && status == "done";
+        rows.push((
+            r.i(1)?,
+            r.i(13)?,
+            RTask {
+                id,
+                project_id: r.i(1)?,
+                reference: r.s(2)?,
+                title: r.s(3)?,
+                status: status_of(&status)?,
+                progress: r.i(5)?.clamp(0, 100) as u8,
+                priority: r.os(6)?,
+                owners: vec![],
+                due: r.oi(7)?,
+                created_at,
+                updated_at,
+                done_at,
+                milestone_id: r.oi(11)?,
+                parent_task_id: r.oi(12)?,
+                depends_on: vec![],
+            },
+            full,
+        ));
+        Ok(())
+    };
+    conn.each(
+        &format!(
+            "SELECT {columns} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
+             WHERE t.project_id {cond} AND t.status IN ({open}) ORDER BY t.id, o.position"
+        ),
+        &args[..1],
+        |r| push(r, false),
+    )
+    .await?;
+    lap("open tasks");
+    // Closed tasks changed since `since`: done ones get `full` = true below
+    // only when they were finished or changed since (not for a roll-up).
+    let changed = format!("(t.id IN ({recent}) OR t.created_at >= $2 OR t.updated_at >= $2 OR t.done_at >= $2)");
+    conn.each(
+        &format!(
+            "SELECT {columns}, CASE WHEN {changed} THEN 1 ELSE 0 END FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
+             WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND ({changed} \
+               OR t.parent_task_id IS NOT NULL OR t.id IN (SELECT c.parent_task_id FROM tasks c WHERE c.parent_task_id IS NOT NULL)) \
+             ORDER BY t.id, o.position"
+        ),
+        &args,
+        |r| {
+            let changed = r.i(16)? == 1;
+            push(r, changed)
+        },
+    )
+    .await?;
+    lap("closed tasks");
+    rows.sort_unstable_by_key(|(project, seq, t, _)| (*project, *seq, t.id));
+    owners.sort_unstable();
+    let mut partial = Vec::new();
+    let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::with_capacity(rows.len());
+    data.tasks.reserve(rows.len());
+    for (_, _, t, full) in rows {
+        if !full {
+            partial.push(t.id);
+        }
+        index.insert(t.id, data.tasks.len());
+        data.tasks.push(t);
+    }
+    partial.sort_unstable();
+    for (task, _, member) in owners {
+        if let Some(i) = index.get(&task) {
+            data.tasks[*i].owners.push(member);
+        }
+    }
+    conn.each(
+        &format!("SELECT d.task_id, d.depends_on_task_id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id WHERE t.project_id {cond}"),
+        &args[..1],
+        |r| {
+            if let Some(i) = index.get(&r.i(0)?) {
+                data.tasks[*i].depends_on.push(r.i(1)?);
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    lap("owners, dependencies");
+    // History: every row since `since`, and the older rows of the `full`
+    // tasks (their original deadline and deadline moves).
+    let mut history: Vec<(i64, i64, HistoryRow)> = Vec::new();
+    let mut push = |r: &dyn Get| -> Result<()> {
+        let row = HistoryRow { task_id: r.i(0)?, at: r.i(1)?, actor: r.oi(2)?, field: r.s(3)?, old_value: r.os(4)?, new_value: r.os(5)? };
+        history.push((row.task_id, r.i(6)?, row));
+        Ok(())
+    };
+    let cols = "h.task_id, h.at, h.actor_member_id, h.field, h.old_value, h.new_value, h.id";
+    conn.each(
+        &format!(
+            "SELECT {cols} FROM task_history h JOIN tasks t ON t.id = h.task_id \
+             WHERE h.at >= $2 AND h.field IN ({REPORT_HISTORY_FIELDS}) AND t.project_id {cond}"
+        ),
+        &args,
+        &mut push,
+    )
+    .await?;
+    conn.each(
+        &format!(
+            "SELECT {cols} FROM tasks t JOIN task_history h ON h.task_id = t.id \
+             WHERE t.project_id {cond} AND t.status = 'done' AND {changed} AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
+        ),
+        &args,
+        &mut push,
+    )
+    .await?;
+    history.sort_unstable_by_key(|(task, id, _)| (*task, *id));
+    // Only the loaded tasks' rows (a row since `since` of a task of another
+    // project cannot be here; this keeps the invariant obvious).
+    data.history = history.into_iter().filter(|(task, _, _)| index.contains_key(task)).map(|(_, _, h)| h).collect();
+    lap("history");
+    // Burn-down steps before `since`, per milestone and local day: a task
+    // enters its initial status when created (its current status minus all
+    // its status changes), then each change moves it; a change recorded
+    // before the creation counts at the creation, as the timeline does.
+    let first = counts.iter().filter(|c| c.milestone_id.is_some()).map(|c| c.first_created).min();
+    let mut burn_steps = Vec::new();
+    if let Some(first) = first.filter(|f| *f < since) {
+        let open_or_done: Vec<TaskStatus> = TaskStatus::ALL.iter().copied().filter(|s| *s != TaskStatus::Cancelled).collect();
+        let (scope, done, valid) = (|c: &str| flag(c, &open_or_done), |c: &str| flag(c, &[TaskStatus::Done]), names(TaskStatus::ALL));
+        // Local days in SQL when the offset is fixed, else exact instants.
+        let (off, div) = match fixed_offset(tz, first, since) {
+            Some(off) => (off, 86_400),
+            None => (0, 1),
+        };
+        let base = "FROM tasks t JOIN task_history h ON h.task_id = t.id WHERE t.project_id {cond} AND t.milestone_id IS NOT NULL \
+             AND t.created_at < $2 AND h.field = 'status'"
+            .replace("{cond}", cond);
+        let sql = format!(
+            "SELECT m, k, SUM(ds), SUM(dd) FROM ( \
+               SELECT t.milestone_id AS m, (t.created_at + $3) / $4 AS k, {s_t} AS ds, {d_t} AS dd FROM tasks t \
+                 WHERE t.project_id {cond} AND t.milestone_id IS NOT NULL AND t.created_at < $2 \
+               UNION ALL \
+               SELECT t.milestone_id, ((CASE WHEN h.at > t.created_at THEN h.at ELSE t.created_at END) + $3) / $4, {s_n} - {s_o}, {d_n} - {d_o} {base} \
+                 AND h.at < $2 AND h.old_value IN ({valid}) AND h.new_value IN ({valid}) \
+               UNION ALL \
+               SELECT t.milestone_id, (t.created_at + $3) / $4, {s_o} - {s_n}, {d_o} - {d_n} {base} \
+                 AND h.old_value IN ({valid}) AND h.new_value IN ({valid}) \
+             ) s GROUP BY m, k",
+            s_t = scope("t.status"),
+            d_t = done("t.status"),
+            s_n = scope("h.new_value"),
+            s_o = scope("h.old_value"),
+            d_n = done("h.new_value"),
+            d_o = done("h.old_value"),
+        );
+        let epoch = jiff::civil::date(1970, 1, 1);
+        let mut steps: BTreeMap<(i64, Date), (i64, i64)> = BTreeMap::new();
+        conn.each(&sql, &[Arg::I(pid), Arg::I(since), Arg::I(off), Arg::I(div)], |r| {
+            let k = r.i(1)?;
+            let day = if div == 1 {
+                Timestamp::from_second(k).map_err(|e| StoreError::Corrupt(e.to_string()))?.to_zoned(tz.clone()).date()
+            } else {
+                epoch.checked_add(jiff::Span::new().days(k)).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            };
+            let e = steps.entry((r.i(0)?, day)).or_default();
+            e.0 += r.i(2)?;
+            e.1 += r.i(3)?;
+            Ok(())
+        })
+        .await?;
+        burn_steps = steps.into_iter().map(|((milestone_id, day), (scope, done))| BurnStep { milestone_id, day, scope, done }).collect();
+    }
+    lap("burn steps");
+    data.reduced = Some(Reduced { since, partial, counts, burn_steps });
+    Ok(true)
+}

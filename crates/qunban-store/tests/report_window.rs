@@ -1,0 +1,135 @@
+//! `Store::report_window` (history loaded for the window only, the rest
+//! counted in SQL) gives exactly the reports and metrics of the full load
+//! (`Store::report_dataset`), on both backends.
+//!
+//! The fixture is the benchmark generator at a small size — a year of tasks
+//! with reopen cycles, reassignments, moved deadlines, cancellations and
+//! milestones — plus sub-tasks, a task created done, a task whose deadline
+//! was cleared, and a task reopened and reassigned inside the windows.
+
+mod support;
+
+use jiff::tz::TimeZone;
+use qunban_report::{add_days, compute_metrics, daily_report, weekly_report, Ctx, Dataset};
+use qunban_store::{bench_fill, StandupDays, Store, BENCH_NOW};
+use support::TestDb;
+
+fn iso(t: i64) -> String {
+    jiff::Timestamp::from_second(t).unwrap().to_string()
+}
+
+async fn history(store: &Store, task: i64, at: i64, field: &str, old: Option<&str>, new: Option<&str>) {
+    sqlx::query("INSERT INTO task_history (task_id, at, actor_member_id, source, message_id, field, old_value, new_value) VALUES ($1, $2, NULL, 'test', NULL, $3, $4, $5)")
+        .bind(task)
+        .bind(at)
+        .bind(field)
+        .bind(old)
+        .bind(new)
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+async fn task_id(store: &Store, project: i64, seq: i64) -> i64 {
+    sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 AND seq = $2").bind(project).bind(seq).fetch_one(store.pool()).await.unwrap()
+}
+
+/// The generated project, with a few stories the generator does not write.
+async fn fixture(store: &Store) -> i64 {
+    store.init_workspace("测试", "Asia/Shanghai", qunban_core::Locale::Zh).await.unwrap();
+    let project = bench_fill(store, "窗口", 1_500, 15_000, |_, _| {}).await.unwrap();
+    let pool = store.pool();
+    let day = 86_400;
+    // Sub-tasks: tasks 2..=12 under task 1 (open or closed, old or recent).
+    let parent = task_id(store, project, 1).await;
+    sqlx::query("UPDATE tasks SET parent_task_id = $1 WHERE project_id = $2 AND seq BETWEEN 2 AND 12").bind(parent).bind(project).execute(pool).await.unwrap();
+    // A task created done long ago, never changed, in a milestone.
+    let t = task_id(store, project, 20).await;
+    let ms: i64 = sqlx::query_scalar("SELECT MIN(id) FROM milestones WHERE project_id = $1").bind(project).fetch_one(pool).await.unwrap();
+    sqlx::query("DELETE FROM task_history WHERE task_id = $1").bind(t).execute(pool).await.unwrap();
+    sqlx::query("UPDATE tasks SET status = 'done', done_at = created_at, updated_at = created_at, milestone_id = $2 WHERE id = $1")
+        .bind(t)
+        .bind(ms)
+        .execute(pool)
+        .await
+        .unwrap();
+    // A task finished long ago, whose deadline was cleared on the way.
+    let t = task_id(store, project, 21).await;
+    let created = BENCH_NOW - 200 * day;
+    sqlx::query("DELETE FROM task_history WHERE task_id = $1").bind(t).execute(pool).await.unwrap();
+    sqlx::query("UPDATE tasks SET status = 'done', due_at = NULL, created_at = $2, updated_at = $3, done_at = $3, milestone_id = $4 WHERE id = $1")
+        .bind(t)
+        .bind(created)
+        .bind(created + 3 * day)
+        .bind(ms)
+        .execute(pool)
+        .await
+        .unwrap();
+    history(store, t, created + day, "due", Some(&iso(created + 2 * day)), None).await;
+    history(store, t, created + 3 * day, "status", Some("todo"), Some("done")).await;
+    // A task done months ago, reopened 3 days ago, reassigned and re-planned, done again yesterday.
+    let t = task_id(store, project, 22).await;
+    let created = BENCH_NOW - 100 * day;
+    let owner: i64 = sqlx::query_scalar("SELECT member_id FROM task_owners WHERE task_id = $1").bind(t).fetch_one(pool).await.unwrap();
+    let other: i64 = sqlx::query_scalar("SELECT MAX(id) FROM members").fetch_one(pool).await.unwrap();
+    sqlx::query("DELETE FROM task_history WHERE task_id = $1").bind(t).execute(pool).await.unwrap();
+    sqlx::query("UPDATE tasks SET status = 'done', due_at = $2, created_at = $3, updated_at = $4, done_at = $4, milestone_id = $5 WHERE id = $1")
+        .bind(t)
+        .bind(BENCH_NOW - 2 * day)
+        .bind(created)
+        .bind(BENCH_NOW - day)
+        .bind(ms)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE task_owners SET member_id = $2 WHERE task_id = $1").bind(t).bind(other).execute(pool).await.unwrap();
+    history(store, t, created + 2 * day, "status", Some("todo"), Some("done")).await;
+    history(store, t, BENCH_NOW - 3 * day, "status", Some("done"), Some("in_progress")).await;
+    history(store, t, BENCH_NOW - 3 * day + 60, "owners", Some(&owner.to_string()), Some(&other.to_string())).await;
+    history(store, t, BENCH_NOW - 3 * day + 120, "due", Some(&iso(created + 5 * day)), Some(&iso(BENCH_NOW - 2 * day))).await;
+    history(store, t, BENCH_NOW - day, "status", Some("in_progress"), Some("done")).await;
+    project
+}
+
+async fn window(store: &Store, project: i64, since: i64, tz: &TimeZone) -> Dataset {
+    store.report_window(Some(project), &StandupDays::default(), since, tz).await.unwrap()
+}
+
+async fn compare(store: &Store, project: i64, ctx: &Ctx) {
+    let full = store.report_dataset(Some(project), &StandupDays::default()).await.unwrap();
+    assert!(full.reduced.is_none());
+    let today = ctx.day_of(ctx.now);
+    let mut smaller = false;
+    for back in [0, 1, 2, 3, 6, 13, 40, 150, 300, 400] {
+        let day = add_days(today, -back);
+        let (start, end) = ctx.day_range(day);
+        let w = window(store, project, start, &ctx.tz).await;
+        assert!(w.reduced.is_some(), "a window load");
+        smaller |= w.tasks.len() < full.tasks.len();
+        assert_eq!(daily_report(&w, ctx, day), daily_report(&full, ctx, day), "daily report of {day}");
+        assert_eq!(compute_metrics(&w, ctx, start, end), compute_metrics(&full, ctx, start, end), "metrics of {day}");
+        assert_eq!(compute_metrics(&w, ctx, start, ctx.now), compute_metrics(&full, ctx, start, ctx.now), "metrics since {day}");
+        // A period starting mid-day (the last N×24 hours).
+        let from = ctx.now - back * 86_400 - 3_600;
+        let w = window(store, project, from, &ctx.tz).await;
+        assert_eq!(compute_metrics(&w, ctx, from, ctx.now), compute_metrics(&full, ctx, from, ctx.now), "metrics from {from}");
+        let (week, _) = ctx.week_range(day);
+        let w = window(store, project, week, &ctx.tz).await;
+        assert_eq!(weekly_report(&w, ctx, day), weekly_report(&full, ctx, day), "weekly report of {day}");
+    }
+    assert!(smaller, "the window loads should leave tasks out");
+    let m = compute_metrics(&full, ctx, ctx.now - 28 * 86_400, ctx.now);
+    assert!(m.reopens > 0 && m.reassignments > 0 && m.deadline_moves > 0 && m.completed_with_moved_deadline > 0, "{m:#?}");
+    assert!(m.milestones.iter().any(|b| b.points.len() > 100), "burn-downs span the window start");
+}
+
+async fn window_equals_full_load(db: TestDb) {
+    let project = fixture(&db.store).await;
+    compare(&db.store, project, &Ctx::shanghai(BENCH_NOW)).await;
+    // A zone with daylight saving time: burn-down days are summed by instant.
+    compare(&db.store, project, &Ctx::new(BENCH_NOW, TimeZone::get("Europe/Berlin").unwrap())).await;
+}
+
+on_both_backends! {
+    window_equals_full_load => super::window_equals_full_load;
+}

@@ -11,11 +11,14 @@
 //! with this is in `qunban_report::Reduced`; the equivalence with a full
 //! load is tested in `tests/report_window.rs`.
 //!
-//! On a SQLite file the heavy queries go through a read-only connection of
-//! the typed `sqlx::Sqlite` driver, which decodes rows several times faster
-//! than the `Any` driver; PostgreSQL (and in-memory SQLite) use the pool.
+//! On a SQLite file the heavy queries run on a blocking thread
+//! (`spawn_blocking`) over a read-only `rusqlite` connection of their own:
+//! rows are read in place through SQLite's C API, without the worker thread,
+//! channel and per-value allocations of sqlx's driver (the same
+//! `libsqlite3-sys` is linked). PostgreSQL and in-memory SQLite use the pool.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use jiff::civil::Date;
@@ -23,15 +26,18 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use qunban_core::TaskStatus;
 use qunban_report::{BurnStep, Dataset, HistoryRow, Project, RTask, Reduced, TaskCount};
+use rusqlite::types::ValueRef;
+use rusqlite::OpenFlags;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::Row;
 
 use super::{load_small, status_of, StandupDays, REPORT_HISTORY_FIELDS};
 use crate::{Backend, Result, Store, StoreError};
 
 /// The connection the heavy queries run on.
 enum Conn {
-    Sqlite(sqlx::SqliteConnection),
+    /// A read-only connection on the SQLite file, used on a blocking thread.
+    File(rusqlite::Connection),
     Any(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
@@ -48,55 +54,93 @@ trait Get {
     fn os(&self, i: usize) -> Result<Option<String>>;
 }
 
-macro_rules! impl_get {
-    ($row:ty) => {
-        impl Get for $row {
-            fn i(&self, i: usize) -> Result<i64> {
-                Ok(self.try_get(i)?)
-            }
-            fn oi(&self, i: usize) -> Result<Option<i64>> {
-                Ok(self.try_get(i)?)
-            }
-            fn s(&self, i: usize) -> Result<String> {
-                Ok(self.try_get(i)?)
-            }
-            fn os(&self, i: usize) -> Result<Option<String>> {
-                Ok(self.try_get(i)?)
-            }
-        }
-    };
+impl Get for sqlx::any::AnyRow {
+    fn i(&self, i: usize) -> Result<i64> {
+        Ok(self.try_get(i)?)
+    }
+    fn oi(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.try_get(i)?)
+    }
+    fn s(&self, i: usize) -> Result<String> {
+        Ok(self.try_get(i)?)
+    }
+    fn os(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.try_get(i)?)
+    }
 }
-impl_get!(sqlx::sqlite::SqliteRow);
-impl_get!(sqlx::any::AnyRow);
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::Io(std::io::Error::other(e)))
+}
+
+fn mismatch(i: usize, want: &str, got: ValueRef<'_>) -> StoreError {
+    StoreError::Corrupt(format!("report query column {i}: expected {want}, found {:?}", got.data_type()))
+}
+
+/// Values read in place: integers as stored, text borrowed from SQLite's
+/// buffer until it is copied into the result.
+impl Get for rusqlite::Row<'_> {
+    fn i(&self, i: usize) -> Result<i64> {
+        self.oi(i)?.ok_or_else(|| StoreError::Corrupt(format!("report query column {i}: unexpected NULL")))
+    }
+    fn oi(&self, i: usize) -> Result<Option<i64>> {
+        match self.get_ref(i).map_err(sqlite_err)? {
+            ValueRef::Integer(v) => Ok(Some(v)),
+            ValueRef::Null => Ok(None),
+            v => Err(mismatch(i, "an integer", v)),
+        }
+    }
+    fn s(&self, i: usize) -> Result<String> {
+        self.os(i)?.ok_or_else(|| StoreError::Corrupt(format!("report query column {i}: unexpected NULL")))
+    }
+    fn os(&self, i: usize) -> Result<Option<String>> {
+        match self.get_ref(i).map_err(sqlite_err)? {
+            ValueRef::Text(b) => std::str::from_utf8(b).map(|s| Some(s.to_owned())).map_err(|e| StoreError::Corrupt(e.to_string())),
+            ValueRef::Null => Ok(None),
+            v => Err(mismatch(i, "text", v)),
+        }
+    }
+}
+
+/// Runs `sql` (numbered parameters `$1`, `$2`, …) on the SQLite connection
+/// and hands every row to `f`.
+fn each_file(c: &rusqlite::Connection, sql: &str, args: &[Arg], f: &mut dyn FnMut(&dyn Get) -> Result<()>) -> Result<()> {
+    // `$N` are named parameters to SQLite, numbered in order of appearance:
+    // bind each by the number in its name, as sqlx does.
+    let bind = |st: &mut rusqlite::Statement<'_>| -> Result<()> {
+        for idx in 1..=st.parameter_count() {
+            let n = st.parameter_name(idx).and_then(|n| n.strip_prefix('$')).and_then(|n| n.parse::<usize>().ok());
+            let Some(Arg::I(v)) = n.and_then(|n| n.checked_sub(1)).and_then(|n| args.get(n)) else {
+                return Err(StoreError::Invalid(format!("report query parameter {idx} has no argument")));
+            };
+            st.raw_bind_parameter(idx, *v).map_err(sqlite_err)?;
+        }
+        Ok(())
+    };
+    if std::env::var("QUNBAN_REPORT_TIMING").as_deref() == Ok("plan") {
+        let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).map_err(sqlite_err)?;
+        bind(&mut st)?;
+        eprintln!("plan of {}…", &sql[..sql.len().min(120)]);
+        let mut rows = st.raw_query();
+        while let Some(r) = rows.next().map_err(sqlite_err)? {
+            eprintln!("  {} {}", r.i(1)?, r.s(3)?);
+        }
+    }
+    let mut st = c.prepare_cached(sql).map_err(sqlite_err)?;
+    bind(&mut st)?;
+    let mut rows = st.raw_query();
+    while let Some(r) = rows.next().map_err(sqlite_err)? {
+        f(r)?;
+    }
+    Ok(())
+}
 
 impl Conn {
-    /// Runs `sql` with `args` and hands every row to `f`.
+    /// Runs `sql` with `args` and hands every row to `f`. On the SQLite
+    /// file this does not suspend (it runs on a blocking thread).
     async fn each(&mut self, sql: &str, args: &[Arg], mut f: impl FnMut(&dyn Get) -> Result<()>) -> Result<()> {
         match self {
-            Conn::Sqlite(c) => {
-                if std::env::var("QUNBAN_REPORT_TIMING").as_deref() == Ok("plan") {
-                    let explain = format!("EXPLAIN QUERY PLAN {sql}");
-                    let mut q = sqlx::query::<sqlx::Sqlite>(&explain);
-                    for a in args {
-                        q = match a {
-                            Arg::I(v) => q.bind(*v),
-                        };
-                    }
-                    eprintln!("plan of {}…", &sql[..sql.len().min(120)]);
-                    for r in q.fetch_all(&mut *c).await? {
-                        eprintln!("  {} {}", r.i(1)?, r.s(3)?);
-                    }
-                }
-                let mut q = sqlx::query::<sqlx::Sqlite>(sql);
-                for a in args {
-                    q = match a {
-                        Arg::I(v) => q.bind(*v),
-                    };
-                }
-                for r in q.fetch_all(&mut *c).await? {
-                    f(&r)?;
-                }
-            }
+            Conn::File(c) => each_file(c, sql, args, &mut f)?,
             Conn::Any(c) => {
                 let mut q = sqlx::query::<sqlx::Any>(sql);
                 for a in args {
@@ -111,6 +155,26 @@ impl Conn {
         }
         Ok(())
     }
+}
+
+/// Prints the time since the previous lap with `QUNBAN_REPORT_TIMING`.
+fn lapper(timing: bool) -> impl FnMut(&str) + Send {
+    let mut clock = std::time::Instant::now();
+    move |what: &str| {
+        if timing {
+            eprintln!("report_window: {what} {:.1} ms", clock.elapsed().as_secs_f64() * 1e3);
+            clock = std::time::Instant::now();
+        }
+    }
+}
+
+/// Opens `path` read only for the report queries.
+fn open_file(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+    let c = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    c.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Pages memory-mapped rather than copied into a cold cache.
+    c.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;")?;
+    Ok(c)
 }
 
 /// `CASE` giving 1 when `col` is one of `statuses`, else 0.
@@ -150,13 +214,7 @@ impl Store {
             None => ("> $1", 0),
         };
         let timing = std::env::var_os("QUNBAN_REPORT_TIMING").is_some();
-        let mut clock = std::time::Instant::now();
-        let mut lap = |what: &str| {
-            if timing {
-                eprintln!("report_window: {what} {:.1} ms", clock.elapsed().as_secs_f64() * 1e3);
-                clock = std::time::Instant::now();
-            }
-        };
+        let mut lap = lapper(timing);
         let mut data = Dataset::default();
         {
             let mut small = self.pool.acquire().await?;
@@ -169,41 +227,59 @@ impl Store {
             load_small(&mut *small, cond, pid, days, &mut data).await?;
         }
         lap("small tables");
-        let mut conn = self.report_conn().await?;
-        if let Conn::Sqlite(c) = &mut conn {
-            // One snapshot for all the queries below.
-            sqlx::query("BEGIN").execute(&mut *c).await?;
+        let mut done = None;
+        if let Some(path) = self.report_file() {
+            // The whole load on a blocking thread; `each` never suspends on
+            // the file, so the future completes in `block_on` at once.
+            let handle = tokio::runtime::Handle::current();
+            let tz = tz.clone();
+            let (back, result) = tokio::task::spawn_blocking(move || {
+                let c = match open_file(&path) {
+                    Ok(c) => c,
+                    Err(_) => return (data, None),
+                };
+                // One snapshot for all the queries below.
+                if c.execute_batch("BEGIN").is_err() {
+                    return (data, None);
+                }
+                let mut conn = Conn::File(c);
+                let mut lap = lapper(timing);
+                let result = handle.block_on(load_window(&mut conn, cond, pid, since, &tz, &mut data, &mut lap));
+                if let Conn::File(c) = conn {
+                    let _ = c.execute_batch("COMMIT");
+                }
+                (data, Some(result))
+            })
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?;
+            data = back;
+            done = result;
         }
-        let result = load_window(&mut conn, cond, pid, since, tz, &mut data, &mut lap).await;
-        match conn {
-            Conn::Sqlite(mut c) => {
-                let _ = sqlx::query("COMMIT").execute(&mut c).await;
-                let _ = c.close().await;
+        let result = match done {
+            Some(r) => r,
+            None => {
+                let mut conn = Conn::Any(self.pool.acquire().await?);
+                load_window(&mut conn, cond, pid, since, tz, &mut data, &mut lap).await
             }
-            Conn::Any(c) => drop(c),
-        }
+        };
         if !result? {
             return self.report_dataset(project_id, days).await;
         }
         Ok(data)
     }
 
-    /// A read-only connection of the typed driver on a SQLite file, else a
-    /// pooled one.
-    async fn report_conn(&self) -> Result<Conn> {
-        if self.backend == Backend::Sqlite {
-            let url = self.pool.connect_options().database_url.clone();
-            if !url.as_str().contains(":memory:") && !url.as_str().contains("mode=memory") {
-                if let Ok(opts) = SqliteConnectOptions::from_str(url.as_str()) {
-                    // Pages memory-mapped rather than copied into a cold cache.
-                    let opts = opts.read_only(true).row_buffer_size(1 << 16).pragma("mmap_size", "1073741824").pragma("cache_size", "-65536").create_if_missing(false).busy_timeout(std::time::Duration::from_secs(5)).disable_statement_logging();
-                    if let Ok(c) = opts.connect().await {
-                        return Ok(Conn::Sqlite(c));
-                    }
-                }
-            }
+    /// The database file, on SQLite (not in memory).
+    fn report_file(&self) -> Option<PathBuf> {
+        if self.backend != Backend::Sqlite {
+            return None;
         }
-        Ok(Conn::Any(self.pool.acquire().await?))
+        let url = self.pool.connect_options().database_url.clone();
+        if url.as_str().contains(":memory:") || url.as_str().contains("mode=memory") {
+            return None;
+        }
+        let opts = SqliteConnectOptions::from_str(url.as_str()).ok()?;
+        let path = opts.get_filename().to_path_buf();
+        path.is_file().then_some(path)
     }
 }
 
@@ -255,6 +331,8 @@ async fn load_window(
         if let Some(m) = r.oi(14)? {
             owners.push((id, r.oi(15)?.unwrap_or(0), m));
         }
+        // A task with several owners comes once per owner (rows of one
+        // task are adjacent in practice; the dedup after sorting is exact).
         if rows.last().is_some_and(|(_, _, t, _)| t.id == id) {
             return Ok(());
         }
@@ -290,7 +368,7 @@ async fn load_window(
     conn.each(
         &format!(
             "SELECT {columns} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
-             WHERE t.project_id {cond} AND t.status IN ({open}) ORDER BY t.id, o.position"
+             WHERE t.project_id {cond} AND t.status IN ({open})"
         ),
         &args[..1],
         |r| push(r, false),
@@ -305,7 +383,7 @@ async fn load_window(
             "SELECT {columns}, CASE WHEN {changed} THEN 1 ELSE 0 END FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
              WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND ({changed} \
                OR t.parent_task_id IS NOT NULL OR t.id IN (SELECT c.parent_task_id FROM tasks c WHERE c.parent_task_id IS NOT NULL)) \
-             ORDER BY t.id, o.position"
+            "
         ),
         &args,
         |r| {
@@ -316,6 +394,7 @@ async fn load_window(
     .await?;
     lap("closed tasks");
     rows.sort_unstable_by_key(|(project, seq, t, _)| (*project, *seq, t.id));
+    rows.dedup_by_key(|(_, _, t, _)| t.id);
     owners.sort_unstable();
     let mut partial = Vec::new();
     let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::with_capacity(rows.len());
@@ -413,23 +492,96 @@ async fn load_window(
             d_o = done("h.old_value"),
         );
         let epoch = jiff::civil::date(1970, 1, 1);
+        let mut sums: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+        if let Conn::File(c) = conn {
+            // The same sums in Rust, over one pass of the status rows rather
+            // than SQLite's two passes and temporary B-tree.
+            burn_sums_file(c, cond, pid, since, off, div, &mut sums)?;
+        } else {
+            conn.each(&sql, &[Arg::I(pid), Arg::I(since), Arg::I(off), Arg::I(div)], |r| {
+                let e = sums.entry((r.i(0)?, r.i(1)?)).or_default();
+                e.0 += r.i(2)?;
+                e.1 += r.i(3)?;
+                Ok(())
+            })
+            .await?;
+        }
         let mut steps: BTreeMap<(i64, Date), (i64, i64)> = BTreeMap::new();
-        conn.each(&sql, &[Arg::I(pid), Arg::I(since), Arg::I(off), Arg::I(div)], |r| {
-            let k = r.i(1)?;
+        for ((m, k), (ds, dd)) in sums {
             let day = if div == 1 {
                 Timestamp::from_second(k).map_err(|e| StoreError::Corrupt(e.to_string()))?.to_zoned(tz.clone()).date()
             } else {
                 epoch.checked_add(jiff::Span::new().days(k)).map_err(|e| StoreError::Corrupt(e.to_string()))?
             };
-            let e = steps.entry((r.i(0)?, day)).or_default();
-            e.0 += r.i(2)?;
-            e.1 += r.i(3)?;
-            Ok(())
-        })
-        .await?;
+            let e = steps.entry((m, day)).or_default();
+            e.0 += ds;
+            e.1 += dd;
+        }
         burn_steps = steps.into_iter().map(|((milestone_id, day), (scope, done))| BurnStep { milestone_id, day, scope, done }).collect();
     }
     lap("burn steps");
     data.reduced = Some(Reduced { since, partial, counts, burn_steps });
     Ok(true)
+}
+
+/// The burn-down sums of [`load_window`]'s SQL, per milestone and day key
+/// `(instant + off) / div`, computed from the rows on a SQLite file: each
+/// milestone task created before `since` adds its current status at its
+/// creation; each status change between valid statuses moves the task back
+/// at the creation and forward at the change (at the creation when recorded
+/// before it) when it happened before `since`. A key gets an entry for
+/// every row that contributes to it, as a `GROUP BY` gives.
+fn burn_sums_file(c: &rusqlite::Connection, cond: &str, pid: i64, since: i64, off: i64, div: i64, sums: &mut BTreeMap<(i64, i64), (i64, i64)>) -> Result<()> {
+    // (in scope, done) of a valid status, as the SQL's `IN` lists compare.
+    let flags = |v: ValueRef<'_>| -> Option<(i64, i64)> {
+        let ValueRef::Text(b) = v else { return None };
+        let s = TaskStatus::ALL.iter().copied().find(|s| s.as_str().as_bytes() == b)?;
+        Some((i64::from(s != TaskStatus::Cancelled), i64::from(s == TaskStatus::Done)))
+    };
+    let key = |t: i64| (t + off) / div;
+    let args = [Arg::I(pid), Arg::I(since)];
+    each_file(
+        c,
+        &format!("SELECT t.milestone_id, t.created_at, t.status FROM tasks t WHERE t.project_id {cond} AND t.milestone_id IS NOT NULL AND t.created_at < $2"),
+        &args,
+        &mut |r: &dyn Get| {
+            let (m, created) = (r.i(0)?, r.i(1)?);
+            let raw = r.s(2)?;
+            let s = status_of(&raw)?;
+            let (ds, dd) = (i64::from(s != TaskStatus::Cancelled), i64::from(s == TaskStatus::Done));
+            let e = sums.entry((m, key(created))).or_default();
+            e.0 += ds;
+            e.1 += dd;
+            Ok(())
+        },
+    )?;
+    let sql = format!(
+        "SELECT t.milestone_id, t.created_at, h.at, h.old_value, h.new_value FROM tasks t JOIN task_history h ON h.task_id = t.id \
+         WHERE t.project_id {cond} AND t.milestone_id IS NOT NULL AND t.created_at < $2 AND h.field = 'status'"
+    );
+    let mut st = c.prepare_cached(&sql).map_err(sqlite_err)?;
+    for idx in 1..=st.parameter_count() {
+        let v = match st.parameter_name(idx) {
+            Some("$1") => pid,
+            Some("$2") => since,
+            _ => return Err(StoreError::Invalid(format!("report query parameter {idx} has no argument"))),
+        };
+        st.raw_bind_parameter(idx, v).map_err(sqlite_err)?;
+    }
+    let mut rows = st.raw_query();
+    while let Some(r) = rows.next().map_err(sqlite_err)? {
+        let (Some((so, dno)), Some((sn, dnn))) = (flags(r.get_ref(3).map_err(sqlite_err)?), flags(r.get_ref(4).map_err(sqlite_err)?)) else {
+            continue;
+        };
+        let (m, created, at) = (r.i(0)?, r.i(1)?, r.i(2)?);
+        let e = sums.entry((m, key(created))).or_default();
+        e.0 += so - sn;
+        e.1 += dno - dnn;
+        if at < since {
+            let e = sums.entry((m, key(at.max(created)))).or_default();
+            e.0 += sn - so;
+            e.1 += dnn - dno;
+        }
+    }
+    Ok(())
 }

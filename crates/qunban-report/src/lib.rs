@@ -163,6 +163,11 @@ pub struct Reduced {
     /// before `since`: the change of (scope, done) on each day, from creations
     /// and status changes. Sorted by milestone, then day.
     pub burn_steps: Vec<BurnStep>,
+    /// Set when the loader left the burn steps out (a load for the daily
+    /// report only, which has no burn-downs): such a dataset cannot give
+    /// metrics or the weekly report.
+    #[serde(default)]
+    pub without_burn_steps: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

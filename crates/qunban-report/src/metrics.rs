@@ -286,6 +286,10 @@ pub(crate) fn metrics_from(
 fn burns(data: &Dataset, ctx: &Ctx, timelines: &[(&RTask, Timeline)]) -> Vec<Burn> {
     let mut out = Vec::new();
     let reduced = data.reduced.as_ref();
+    debug_assert!(
+        reduced.is_none_or(|r| !r.without_burn_steps || data.milestones.is_empty()),
+        "a dataset loaded without burn steps (daily report only) cannot give burn-downs"
+    );
     for ms in &data.milestones {
         let members: Vec<&Timeline> = timelines.iter().filter(|(t, _)| t.milestone_id == Some(ms.id)).map(|(_, tl)| tl).collect();
         let (first, left_out_done, steps) = match reduced {

@@ -107,6 +107,9 @@ async fn compare(store: &Store, project: i64, ctx: &Ctx) {
         assert!(w.reduced.is_some(), "a window load");
         smaller |= w.tasks.len() < full.tasks.len();
         assert_eq!(daily_report(&w, ctx, day), daily_report(&full, ctx, day), "daily report of {day}");
+        let d = store.report_window_daily(Some(project), &StandupDays::default(), start, &ctx.tz).await.unwrap();
+        assert!(d.reduced.as_ref().is_some_and(|r| r.without_burn_steps && r.burn_steps.is_empty()));
+        assert_eq!(daily_report(&d, ctx, day), daily_report(&full, ctx, day), "daily report of {day} (daily load)");
         assert_eq!(compute_metrics(&w, ctx, start, end), compute_metrics(&full, ctx, start, end), "metrics of {day}");
         assert_eq!(compute_metrics(&w, ctx, start, ctx.now), compute_metrics(&full, ctx, start, ctx.now), "metrics since {day}");
         // A period starting mid-day (the last N×24 hours).

@@ -42,8 +42,9 @@ enum Conn {
 }
 
 #[derive(Clone, Copy)]
-enum Arg {
+enum Arg<'a> {
     I(i64),
+    S(&'a str),
 }
 
 /// Column access shared by the two drivers' rows.
@@ -110,10 +111,11 @@ fn each_file(c: &rusqlite::Connection, sql: &str, args: &[Arg], f: &mut dyn FnMu
     let bind = |st: &mut rusqlite::Statement<'_>| -> Result<()> {
         for idx in 1..=st.parameter_count() {
             let n = st.parameter_name(idx).and_then(|n| n.strip_prefix('$')).and_then(|n| n.parse::<usize>().ok());
-            let Some(Arg::I(v)) = n.and_then(|n| n.checked_sub(1)).and_then(|n| args.get(n)) else {
-                return Err(StoreError::Invalid(format!("report query parameter {idx} has no argument")));
-            };
-            st.raw_bind_parameter(idx, *v).map_err(sqlite_err)?;
+            match n.and_then(|n| n.checked_sub(1)).and_then(|n| args.get(n)) {
+                Some(Arg::I(v)) => st.raw_bind_parameter(idx, *v).map_err(sqlite_err)?,
+                Some(Arg::S(v)) => st.raw_bind_parameter(idx, *v).map_err(sqlite_err)?,
+                None => return Err(StoreError::Invalid(format!("report query parameter {idx} has no argument"))),
+            }
         }
         Ok(())
     };
@@ -138,14 +140,15 @@ fn each_file(c: &rusqlite::Connection, sql: &str, args: &[Arg], f: &mut dyn FnMu
 impl Conn {
     /// Runs `sql` with `args` and hands every row to `f`. On the SQLite
     /// file this does not suspend (it runs on a blocking thread).
-    async fn each(&mut self, sql: &str, args: &[Arg], mut f: impl FnMut(&dyn Get) -> Result<()>) -> Result<()> {
+    async fn each(&mut self, sql: &str, args: &[Arg<'_>], mut f: impl FnMut(&dyn Get) -> Result<()>) -> Result<()> {
         match self {
             Conn::File(c) => each_file(c, sql, args, &mut f)?,
             Conn::Any(c) => {
                 let mut q = sqlx::query::<sqlx::Any>(sql);
-                for a in args {
+                for a in args.iter().copied() {
                     q = match a {
-                        Arg::I(v) => q.bind(*v),
+                        Arg::I(v) => q.bind(v),
+                        Arg::S(v) => q.bind(v.to_string()),
                     };
                 }
                 for r in q.fetch_all(&mut **c).await? {
@@ -209,6 +212,18 @@ impl Store {
     /// (see [`qunban_report::Reduced`]). `tz` is the workspace time zone
     /// (burn-down days). Stand-ups are loaded for `days` only.
     pub async fn report_window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
+        self.window(project_id, days, since, tz, true).await
+    }
+
+    /// [`Store::report_window`] for the daily report only: the same data
+    /// without the burn-down steps (the daily report has no burn-downs), so
+    /// it cannot give metrics or the weekly report
+    /// ([`qunban_report::Reduced::without_burn_steps`]).
+    pub async fn report_window_daily(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
+        self.window(project_id, days, since, tz, false).await
+    }
+
+    async fn window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone, burn: bool) -> Result<Dataset> {
         let (cond, pid) = match project_id {
             Some(p) => ("= $1", p),
             None => ("> $1", 0),
@@ -244,7 +259,7 @@ impl Store {
                 }
                 let mut conn = Conn::File(c);
                 let mut lap = lapper(timing);
-                let result = handle.block_on(load_window(&mut conn, cond, pid, since, &tz, &mut data, &mut lap));
+                let result = handle.block_on(load_window(&mut conn, cond, pid, since, &tz, burn, &mut data, &mut lap));
                 if let Conn::File(c) = conn {
                     let _ = c.execute_batch("COMMIT");
                 }
@@ -259,7 +274,7 @@ impl Store {
             Some(r) => r,
             None => {
                 let mut conn = Conn::Any(self.pool.acquire().await?);
-                load_window(&mut conn, cond, pid, since, tz, &mut data, &mut lap).await
+                load_window(&mut conn, cond, pid, since, tz, burn, &mut data, &mut lap).await
             }
         };
         if !result? {
@@ -290,6 +305,7 @@ async fn load_window(
     pid: i64,
     since: i64,
     tz: &TimeZone,
+    burn: bool,
     data: &mut Dataset,
     lap: &mut impl FnMut(&str),
 ) -> Result<bool> {
@@ -378,29 +394,64 @@ async fn load_window(
     // Closed tasks changed since `since`: done ones get `full` = true below
     // only when they were finished or changed since (not for a roll-up).
     let changed = format!("(t.id IN ({recent}) OR t.created_at >= $2 OR t.updated_at >= $2 OR t.done_at >= $2)");
-    conn.each(
-        &format!(
-            "SELECT {columns}, CASE WHEN {changed} THEN 1 ELSE 0 END FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
-             WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND ({changed} \
-               OR t.parent_task_id IS NOT NULL OR t.id IN (SELECT c.parent_task_id FROM tasks c WHERE c.parent_task_id IS NOT NULL)) \
-            "
-        ),
-        &args,
-        |r| {
-            let changed = r.i(16)? == 1;
-            push(r, changed)
-        },
-    )
-    .await?;
+    let others = "t.parent_task_id IS NOT NULL OR t.id IN (SELECT c.parent_task_id FROM tasks c WHERE c.parent_task_id IS NOT NULL)";
+    if let Conn::File(_) = conn {
+        // The tasks with a history row since `since`, found once from the
+        // covering index `(at, task_id)` and handed back as a short list:
+        // cheaper than SQLite's `IN (subquery)` set of every row since then
+        // (built twice, for the filter and for the flag).
+        let mut recent_ids: Vec<i64> = Vec::new();
+        conn.each(recent, &args, |r| {
+            recent_ids.push(r.i(0)?);
+            Ok(())
+        })
+        .await?;
+        recent_ids.sort_unstable();
+        recent_ids.dedup();
+        let ids = format!("[{}]", recent_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        conn.each(
+            &format!(
+                "SELECT {columns} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
+                 WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND (t.id IN (SELECT value FROM json_each($3)) \
+                   OR t.created_at >= $2 OR t.updated_at >= $2 OR t.done_at >= $2 OR {others})"
+            ),
+            &[Arg::I(pid), Arg::I(since), Arg::S(&ids)],
+            |r| {
+                // The SQL `changed` condition, from the row.
+                let changed = recent_ids.binary_search(&r.i(0)?).is_ok()
+                    || r.i(8)? >= since
+                    || r.i(9)? >= since
+                    || r.oi(10)?.is_some_and(|d| d >= since);
+                push(r, changed)
+            },
+        )
+        .await?;
+    } else {
+        conn.each(
+            &format!(
+                "SELECT {columns}, CASE WHEN {changed} THEN 1 ELSE 0 END FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
+                 WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND ({changed} OR {others})"
+            ),
+            &args,
+            |r| {
+                let changed = r.i(16)? == 1;
+                push(r, changed)
+            },
+        )
+        .await?;
+    }
     lap("closed tasks");
     rows.sort_unstable_by_key(|(project, seq, t, _)| (*project, *seq, t.id));
     rows.dedup_by_key(|(_, _, t, _)| t.id);
     owners.sort_unstable();
     let mut partial = Vec::new();
+    let mut full_ids = Vec::new();
     let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::with_capacity(rows.len());
     data.tasks.reserve(rows.len());
     for (_, _, t, full) in rows {
-        if !full {
+        if full {
+            full_ids.push(t.id);
+        } else {
             partial.push(t.id);
         }
         index.insert(t.id, data.tasks.len());
@@ -442,15 +493,31 @@ async fn load_window(
         &mut push,
     )
     .await?;
-    conn.each(
-        &format!(
-            "SELECT {cols} FROM tasks t JOIN task_history h ON h.task_id = t.id \
-             WHERE t.project_id {cond} AND t.status = 'done' AND {changed} AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
-        ),
-        &args,
-        &mut push,
-    )
-    .await?;
+    if let Conn::File(_) = conn {
+        // The ids are known here: look their rows up by (field, task)
+        // rather than finding the tasks again (and the rows since `since`
+        // once more) in SQL.
+        let ids = format!("[{}]", full_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        conn.each(
+            &format!(
+                "SELECT {cols} FROM task_history h WHERE h.task_id IN (SELECT value FROM json_each($3)) \
+                 AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
+            ),
+            &[Arg::I(pid), Arg::I(since), Arg::S(&ids)],
+            &mut push,
+        )
+        .await?;
+    } else {
+        conn.each(
+            &format!(
+                "SELECT {cols} FROM tasks t JOIN task_history h ON h.task_id = t.id \
+                 WHERE t.project_id {cond} AND t.status = 'done' AND {changed} AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
+            ),
+            &args,
+            &mut push,
+        )
+        .await?;
+    }
     history.sort_unstable_by_key(|(task, id, _)| (*task, *id));
     // Only the loaded tasks' rows (a row since `since` of a task of another
     // project cannot be here; this keeps the invariant obvious).
@@ -462,7 +529,7 @@ async fn load_window(
     // before the creation counts at the creation, as the timeline does.
     let first = counts.iter().filter(|c| c.milestone_id.is_some()).map(|c| c.first_created).min();
     let mut burn_steps = Vec::new();
-    if let Some(first) = first.filter(|f| *f < since) {
+    if let Some(first) = first.filter(|f| burn && *f < since) {
         let open_or_done: Vec<TaskStatus> = TaskStatus::ALL.iter().copied().filter(|s| *s != TaskStatus::Cancelled).collect();
         let (scope, done, valid) = (|c: &str| flag(c, &open_or_done), |c: &str| flag(c, &[TaskStatus::Done]), names(TaskStatus::ALL));
         // Local days in SQL when the offset is fixed, else exact instants.
@@ -520,7 +587,7 @@ async fn load_window(
         burn_steps = steps.into_iter().map(|((milestone_id, day), (scope, done))| BurnStep { milestone_id, day, scope, done }).collect();
     }
     lap("burn steps");
-    data.reduced = Some(Reduced { since, partial, counts, burn_steps });
+    data.reduced = Some(Reduced { since, partial, counts, burn_steps, without_burn_steps: !burn });
     Ok(true)
 }
 

@@ -168,6 +168,24 @@ pub struct Reduced {
     /// metrics or the weekly report.
     #[serde(default)]
     pub without_burn_steps: bool,
+    /// Set for a load for the metrics only (`Store::report_window_metrics`):
+    /// of the `partial` tasks' rows since `since`, `history` then holds only
+    /// the status changes of milestone tasks (burn-downs); every other row
+    /// is left out and, when it counts in the period figures (reopen,
+    /// reassignment, deadline move or slip, see [`metrics::classify`]), is
+    /// in `changes`. Such a dataset cannot give the daily or weekly report.
+    #[serde(default)]
+    pub metrics_only: bool,
+    /// The left-out rows that count in the period figures (`metrics_only`).
+    #[serde(default)]
+    pub changes: Vec<ChangeEvent>,
+}
+
+/// A history row left out of a metrics-only dataset, by what it counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub at: i64,
+    pub change: metrics::Change,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -118,6 +118,52 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
+/// What a history row counts as in the period figures of [`Metrics`]:
+/// `deadline_moves` (and `deadline_slips` for a slip), `reopens`,
+/// `reassignments`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum Change {
+    /// An owner change.
+    Reassignment,
+    /// Done → not done.
+    Reopen,
+    /// A change of an existing deadline to an earlier one.
+    DeadlineMove,
+    /// A change of an existing deadline to a later one (also a move).
+    DeadlineSlip,
+}
+
+/// The period figure a history row (`field`, old and new value) counts in,
+/// if any: the one definition of reopens, reassignments and deadline moves
+/// and slips (docs/METRICS.md).
+pub fn classify(field: &str, old: Option<&str>, new: Option<&str>) -> Option<Change> {
+    match field {
+        "owners" => Some(Change::Reassignment),
+        "status" if old == Some("done") && new != Some("done") => Some(Change::Reopen),
+        "due" => {
+            let old = old.and_then(crate::parse_instant);
+            let new = new.and_then(crate::parse_instant);
+            match (old, new) {
+                (Some(o), Some(n)) if o != n => Some(if n > o { Change::DeadlineSlip } else { Change::DeadlineMove }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn count_change(m: &mut Metrics, c: Change) {
+    match c {
+        Change::Reassignment => m.reassignments += 1,
+        Change::Reopen => m.reopens += 1,
+        Change::DeadlineMove => m.deadline_moves += 1,
+        Change::DeadlineSlip => {
+            m.deadline_moves += 1;
+            m.deadline_slips += 1;
+        }
+    }
+}
+
 /// Most burn-down points kept per milestone (the latest days).
 pub const MAX_BURN_POINTS: usize = 120;
 
@@ -167,22 +213,8 @@ pub(crate) fn metrics_from(
             if r.at < from || r.at >= to {
                 continue;
             }
-            match r.field.as_str() {
-                "owners" => m.reassignments += 1,
-                "status" if r.old_value.as_deref() == Some("done") && r.new_value.as_deref() != Some("done") => m.reopens += 1,
-                "due" => {
-                    let old = r.old_value.as_deref().and_then(crate::parse_instant);
-                    let new = r.new_value.as_deref().and_then(crate::parse_instant);
-                    if let (Some(o), Some(n)) = (old, new) {
-                        if o != n {
-                            m.deadline_moves += 1;
-                            if n > o {
-                                m.deadline_slips += 1;
-                            }
-                        }
-                    }
-                }
-                _ => {}
+            if let Some(c) = classify(&r.field, r.old_value.as_deref(), r.new_value.as_deref()) {
+                count_change(&mut m, c);
             }
         }
         // The standing completion, if it falls in the period.
@@ -238,6 +270,12 @@ pub(crate) fn metrics_from(
                     w.blocked += 1;
                 }
             }
+        }
+    }
+    // The rows a metrics-only load left out, already classified.
+    for e in reduced.map(|r| &r.changes[..]).unwrap_or(&[]) {
+        if e.at >= from && e.at < to {
+            count_change(&mut m, e.change);
         }
     }
     m.on_time_final_rate = ratio(m.on_time_final, m.completed_with_deadline);

@@ -178,6 +178,7 @@ pub fn daily_report(data: &Dataset, ctx: &Ctx, day: Date) -> DailyReport {
     let (start, end) = ctx.day_range(day);
     let asof = end.min(ctx.now.max(start));
     debug_assert!(data.reduced.as_ref().is_none_or(|r| r.since <= start), "a dataset loaded from a later instant cannot give the daily report of {day}");
+    debug_assert!(data.reduced.as_ref().is_none_or(|r| !r.metrics_only), "a metrics-only dataset cannot give the daily report");
     let (by_task, tls) = timelines(data);
     let mut r = DailyReport {
         project: project_label(data),
@@ -269,6 +270,7 @@ pub fn daily_report(data: &Dataset, ctx: &Ctx, day: Date) -> DailyReport {
 /// The weekly report of the ISO week containing `day`.
 pub fn weekly_report(data: &Dataset, ctx: &Ctx, day: Date) -> WeeklyReport {
     let (start, end) = ctx.week_range(day);
+    debug_assert!(data.reduced.as_ref().is_none_or(|r| !r.metrics_only), "a metrics-only dataset cannot give the weekly report");
     let monday = crate::week_monday(day);
     let (next_start, next_end) = ctx.week_range(add_days(monday, 7));
     let (by_task, tls) = timelines(data);

@@ -88,6 +88,30 @@ async fn fixture(store: &Store) -> i64 {
     history(store, t, BENCH_NOW - 3 * day + 60, "owners", Some(&owner.to_string()), Some(&other.to_string())).await;
     history(store, t, BENCH_NOW - 3 * day + 120, "due", Some(&iso(created + 5 * day)), Some(&iso(BENCH_NOW - 2 * day))).await;
     history(store, t, BENCH_NOW - day, "status", Some("in_progress"), Some("done")).await;
+    // An open task outside milestones (its rows since a window start are
+    // only counted by a metrics-only load): reopened, reassigned twice, its
+    // deadline set, moved later, moved earlier and set to a value that is no
+    // instant, inside the windows.
+    let t = task_id(store, project, 23).await;
+    sqlx::query("DELETE FROM task_history WHERE task_id = $1").bind(t).execute(pool).await.unwrap();
+    sqlx::query("UPDATE tasks SET status = 'in_progress', due_at = $2, created_at = $3, updated_at = $4, done_at = NULL, milestone_id = NULL WHERE id = $1")
+        .bind(t)
+        .bind(BENCH_NOW + 3 * day)
+        .bind(BENCH_NOW - 50 * day)
+        .bind(BENCH_NOW - day + 180)
+        .execute(pool)
+        .await
+        .unwrap();
+    let next: i64 = sqlx::query_scalar("SELECT MIN(id) FROM members").fetch_one(pool).await.unwrap();
+    history(store, t, BENCH_NOW - 40 * day, "status", Some("todo"), Some("done")).await;
+    history(store, t, BENCH_NOW - 2 * day, "status", Some("done"), Some("in_progress")).await;
+    history(store, t, BENCH_NOW - 2 * day + 60, "owners", Some(&owner.to_string()), Some(&other.to_string())).await;
+    history(store, t, BENCH_NOW - day, "owners", Some(&other.to_string()), Some(&next.to_string())).await;
+    history(store, t, BENCH_NOW - 3 * day, "due", None, Some(&iso(BENCH_NOW + day))).await;
+    history(store, t, BENCH_NOW - 2 * day + 120, "due", Some(&iso(BENCH_NOW + day)), Some(&iso(BENCH_NOW + 5 * day))).await;
+    history(store, t, BENCH_NOW - day + 120, "due", Some(&iso(BENCH_NOW + 5 * day)), Some(&iso(BENCH_NOW + 2 * day))).await;
+    history(store, t, BENCH_NOW - day + 150, "due", Some(&iso(BENCH_NOW + 2 * day)), Some("next week")).await;
+    history(store, t, BENCH_NOW - day + 180, "due", Some("next week"), Some(&iso(BENCH_NOW + 3 * day))).await;
     project
 }
 
@@ -116,11 +140,26 @@ async fn compare(store: &Store, project: i64, ctx: &Ctx) {
         let from = ctx.now - back * 86_400 - 3_600;
         let w = window(store, project, from, &ctx.tz).await;
         assert_eq!(compute_metrics(&w, ctx, from, ctx.now), compute_metrics(&full, ctx, from, ctx.now), "metrics from {from}");
+        // Loads for the metrics only.
+        let w = store.report_window_metrics(Some(project), &StandupDays::default(), start, &ctx.tz).await.unwrap();
+        assert!(w.reduced.as_ref().is_some_and(|r| r.metrics_only));
+        assert_eq!(compute_metrics(&w, ctx, start, end), compute_metrics(&full, ctx, start, end), "metrics of {day} (metrics load)");
+        assert_eq!(compute_metrics(&w, ctx, start, ctx.now), compute_metrics(&full, ctx, start, ctx.now), "metrics since {day} (metrics load)");
+        let w = store.report_window_metrics(Some(project), &StandupDays::default(), from, &ctx.tz).await.unwrap();
+        assert_eq!(compute_metrics(&w, ctx, from, ctx.now), compute_metrics(&full, ctx, from, ctx.now), "metrics from {from} (metrics load)");
         let (week, _) = ctx.week_range(day);
         let w = window(store, project, week, &ctx.tz).await;
         assert_eq!(weekly_report(&w, ctx, day), weekly_report(&full, ctx, day), "weekly report of {day}");
     }
     assert!(smaller, "the window loads should leave tasks out");
+    // The open task's changes of the last 3 days are counted from a
+    // metrics-only load (its rows are left out of its history).
+    let since = ctx.now - 3 * 86_400;
+    let w = store.report_window_metrics(Some(project), &StandupDays::default(), since, &ctx.tz).await.unwrap();
+    assert!(w.reduced.as_ref().is_some_and(|r| r.changes.len() >= 5), "{:?}", w.reduced.as_ref().map(|r| r.changes.len()));
+    let (m, f) = (compute_metrics(&w, ctx, since, ctx.now), compute_metrics(&full, ctx, since, ctx.now));
+    assert_eq!(m, f);
+    assert!(m.reopens >= 2 && m.reassignments >= 3 && m.deadline_moves >= 3 && m.deadline_slips >= 2, "{m:#?}");
     let m = compute_metrics(&full, ctx, ctx.now - 28 * 86_400, ctx.now);
     assert!(m.reopens > 0 && m.reassignments > 0 && m.deadline_moves > 0 && m.completed_with_moved_deadline > 0, "{m:#?}");
     assert!(m.milestones.iter().any(|b| b.points.len() > 100), "burn-downs span the window start");

@@ -11,6 +11,11 @@
 //! with this is in `qunban_report::Reduced`; the equivalence with a full
 //! load is tested in `tests/report_window.rs`.
 //!
+//! The daily report's load leaves the burn-down sums out
+//! (`Store::report_window_daily`); the metrics' load keeps, of the tasks
+//! not loaded with their whole history, only the status changes of
+//! milestone tasks and counts their other rows (`Store::report_window_metrics`).
+//!
 //! On a SQLite file the heavy queries run on a blocking thread
 //! (`spawn_blocking`) over a read-only `rusqlite` connection of their own:
 //! rows are read in place through SQLite's C API, without the worker thread,
@@ -25,7 +30,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use qunban_core::TaskStatus;
-use qunban_report::{BurnStep, Dataset, HistoryRow, Project, RTask, Reduced, TaskCount};
+use qunban_report::{BurnStep, ChangeEvent, Dataset, HistoryRow, Project, RTask, Reduced, TaskCount};
 use rusqlite::types::ValueRef;
 use rusqlite::OpenFlags;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -212,7 +217,7 @@ impl Store {
     /// (see [`qunban_report::Reduced`]). `tz` is the workspace time zone
     /// (burn-down days). Stand-ups are loaded for `days` only.
     pub async fn report_window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
-        self.window(project_id, days, since, tz, true).await
+        self.window(project_id, days, since, tz, Mode::All).await
     }
 
     /// [`Store::report_window`] for the daily report only: the same data
@@ -220,10 +225,20 @@ impl Store {
     /// it cannot give metrics or the weekly report
     /// ([`qunban_report::Reduced::without_burn_steps`]).
     pub async fn report_window_daily(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
-        self.window(project_id, days, since, tz, false).await
+        self.window(project_id, days, since, tz, Mode::Daily).await
     }
 
-    async fn window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone, burn: bool) -> Result<Dataset> {
+    /// [`Store::report_window`] for the metrics only (`compute_metrics` of
+    /// periods starting at or after `since`): of the tasks not finished
+    /// since `since`, only the status changes of milestone tasks are loaded
+    /// (burn-downs); their other rows since `since` come as the period
+    /// figures they count in ([`qunban_report::Reduced::metrics_only`]).
+    /// Such a dataset cannot give the daily or weekly report.
+    pub async fn report_window_metrics(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
+        self.window(project_id, days, since, tz, Mode::Metrics).await
+    }
+
+    async fn window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone, mode: Mode) -> Result<Dataset> {
         let (cond, pid) = match project_id {
             Some(p) => ("= $1", p),
             None => ("> $1", 0),
@@ -259,7 +274,7 @@ impl Store {
                 }
                 let mut conn = Conn::File(c);
                 let mut lap = lapper(timing);
-                let result = handle.block_on(load_window(&mut conn, cond, pid, since, &tz, burn, &mut data, &mut lap));
+                let result = handle.block_on(load_window(&mut conn, cond, pid, since, &tz, mode, &mut data, &mut lap));
                 if let Conn::File(c) = conn {
                     let _ = c.execute_batch("COMMIT");
                 }
@@ -274,7 +289,7 @@ impl Store {
             Some(r) => r,
             None => {
                 let mut conn = Conn::Any(self.pool.acquire().await?);
-                load_window(&mut conn, cond, pid, since, tz, burn, &mut data, &mut lap).await
+                load_window(&mut conn, cond, pid, since, tz, mode, &mut data, &mut lap).await
             }
         };
         if !result? {
@@ -298,6 +313,18 @@ impl Store {
     }
 }
 
+/// What a window load is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Every report of the window.
+    All,
+    /// The daily report only: no burn steps.
+    Daily,
+    /// The metrics only: no rows of the partial tasks beyond the status
+    /// changes of milestone tasks; the rest counted.
+    Metrics,
+}
+
 /// The tasks, owners, dependencies, history, counts and burn steps.
 async fn load_window(
     conn: &mut Conn,
@@ -305,7 +332,7 @@ async fn load_window(
     pid: i64,
     since: i64,
     tz: &TimeZone,
-    burn: bool,
+    mode: Mode,
     data: &mut Dataset,
     lap: &mut impl FnMut(&str),
 ) -> Result<bool> {
@@ -446,6 +473,7 @@ async fn load_window(
     owners.sort_unstable();
     let mut partial = Vec::new();
     let mut full_ids = Vec::new();
+    let mut is_partial = Vec::with_capacity(rows.len());
     let mut index: std::collections::HashMap<i64, usize> = std::collections::HashMap::with_capacity(rows.len());
     data.tasks.reserve(rows.len());
     for (_, _, t, full) in rows {
@@ -454,6 +482,7 @@ async fn load_window(
         } else {
             partial.push(t.id);
         }
+        is_partial.push(!full);
         index.insert(t.id, data.tasks.len());
         data.tasks.push(t);
     }
@@ -477,22 +506,41 @@ async fn load_window(
     lap("owners, dependencies");
     // History: every row since `since`, and the older rows of the `full`
     // tasks (their original deadline and deadline moves).
+    // For the metrics only, a partial task's row other than a status change
+    // of a milestone task is kept as what it counts as, if anything.
+    let metrics_only = mode == Mode::Metrics;
+    let mut changes = Vec::new();
+    let tasks = &data.tasks;
     let mut history: Vec<(i64, i64, HistoryRow)> = Vec::new();
     let mut push = |r: &dyn Get| -> Result<()> {
-        let row = HistoryRow { task_id: r.i(0)?, at: r.i(1)?, actor: r.oi(2)?, field: r.s(3)?, old_value: r.os(4)?, new_value: r.os(5)? };
+        // Only the loaded tasks' rows (a row since `since` of a task of
+        // another project cannot be here; this keeps the invariant obvious).
+        let task_id = r.i(0)?;
+        let Some(&i) = index.get(&task_id) else { return Ok(()) };
+        let field = r.s(3)?;
+        if metrics_only && is_partial[i] && !(field == "status" && tasks[i].milestone_id.is_some()) {
+            let (old, new) = (r.os(4)?, r.os(5)?);
+            if let Some(change) = qunban_report::metrics::classify(&field, old.as_deref(), new.as_deref()) {
+                changes.push(ChangeEvent { at: r.i(1)?, change });
+            }
+            return Ok(());
+        }
+        let row = HistoryRow { task_id, at: r.i(1)?, actor: r.oi(2)?, field, old_value: r.os(4)?, new_value: r.os(5)? };
         history.push((row.task_id, r.i(6)?, row));
         Ok(())
     };
     let cols = "h.task_id, h.at, h.actor_member_id, h.field, h.old_value, h.new_value, h.id";
-    conn.each(
-        &format!(
+    // On the SQLite file without the join on `tasks` (one lookup per row):
+    // the rows of other projects' tasks are dropped by `push`.
+    let since_sql = match conn {
+        Conn::File(_) => format!("SELECT {cols} FROM task_history h WHERE h.at >= $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"),
+        Conn::Any(_) => format!(
             "SELECT {cols} FROM task_history h JOIN tasks t ON t.id = h.task_id \
              WHERE h.at >= $2 AND h.field IN ({REPORT_HISTORY_FIELDS}) AND t.project_id {cond}"
         ),
-        &args,
-        &mut push,
-    )
-    .await?;
+    };
+    conn.each(&since_sql, &args, &mut push).await?;
+    lap("history since the window start");
     if let Conn::File(_) = conn {
         // The ids are known here: look their rows up by (field, task)
         // rather than finding the tasks again (and the rows since `since`
@@ -519,9 +567,7 @@ async fn load_window(
         .await?;
     }
     history.sort_unstable_by_key(|(task, id, _)| (*task, *id));
-    // Only the loaded tasks' rows (a row since `since` of a task of another
-    // project cannot be here; this keeps the invariant obvious).
-    data.history = history.into_iter().filter(|(task, _, _)| index.contains_key(task)).map(|(_, _, h)| h).collect();
+    data.history = history.into_iter().map(|(_, _, h)| h).collect();
     lap("history");
     // Burn-down steps before `since`, per milestone and local day: a task
     // enters its initial status when created (its current status minus all
@@ -529,7 +575,7 @@ async fn load_window(
     // before the creation counts at the creation, as the timeline does.
     let first = counts.iter().filter(|c| c.milestone_id.is_some()).map(|c| c.first_created).min();
     let mut burn_steps = Vec::new();
-    if let Some(first) = first.filter(|f| burn && *f < since) {
+    if let Some(first) = first.filter(|f| mode != Mode::Daily && *f < since) {
         let open_or_done: Vec<TaskStatus> = TaskStatus::ALL.iter().copied().filter(|s| *s != TaskStatus::Cancelled).collect();
         let (scope, done, valid) = (|c: &str| flag(c, &open_or_done), |c: &str| flag(c, &[TaskStatus::Done]), names(TaskStatus::ALL));
         // Local days in SQL when the offset is fixed, else exact instants.
@@ -587,7 +633,15 @@ async fn load_window(
         burn_steps = steps.into_iter().map(|((milestone_id, day), (scope, done))| BurnStep { milestone_id, day, scope, done }).collect();
     }
     lap("burn steps");
-    data.reduced = Some(Reduced { since, partial, counts, burn_steps, without_burn_steps: !burn });
+    data.reduced = Some(Reduced {
+        since,
+        partial,
+        counts,
+        burn_steps,
+        without_burn_steps: mode == Mode::Daily,
+        metrics_only,
+        changes,
+    });
     Ok(true)
 }
 

@@ -610,3 +610,23 @@ async fn projects_without_a_role_stay_private() {
     assert_eq!(get(format!("{base}/api/v1/calendar/member/%E5%BC%A0%E4%BC%9F.ics?token={token}")).await, 200);
     assert_eq!(get(format!("{base}/api/v1/calendar/member/%E6%9D%8E%E5%A8%9C.ics?token={token}")).await, 403);
 }
+
+/// Guessing passwords is slowed down: five failures lock the login, even the
+/// right password is refused while it is locked, other logins are unaffected.
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_login() {
+    let app = spawn().await;
+    let (_pm, accounts) = load_demo(&app).await;
+    let b = app.browser();
+    for _ in 0..5 {
+        let (s, _) = b.post("/api/v1/session", json!({ "login": "liuyang", "password": "guess-guess" })).await;
+        assert_eq!(s, 401);
+    }
+    let r = b.client.post(format!("{}/api/v1/session", app.base)).json(&json!({ "login": "liuyang", "password": password_of(&accounts, "liuyang") })).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let v: Value = r.json().await.unwrap();
+    validate(&app, &Method::POST, "/api/v1/session", StatusCode::TOO_MANY_REQUESTS, &v);
+    assert_eq!(v["error"]["code"], "too_many_attempts");
+    b.sign_in("chenjing", password_of(&accounts, "chenjing")).await;
+}

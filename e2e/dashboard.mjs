@@ -437,6 +437,20 @@ try {
     const progress = (detail.task ?? detail).progress;
     assert(Number(progress) === 40, `progress is ${progress} after saving 40`);
     console.log(`  edit form: progress 40% saved; bot: ${saved.replace(/\s+/g, ' ')}`);
+
+    // Renaming and reassigning from the same form.
+    await dismissToasts(page);
+    const newTitle = `${(detail.task ?? detail).title}（网页改）`;
+    await page.fill(tid('task-title-input'), newTitle);
+    await page.fill(tid('task-owners-input'), '李娜');
+    await page.click(tid('task-save'));
+    await lastToast(page, 'ok');
+    await waitReady(page, 'task');
+    const after = await apiJson(page, `/tasks/${id}`);
+    const renamed = after.task ?? after;
+    assert(renamed.title === newTitle, `title is ${renamed.title} after renaming`);
+    assert(JSON.stringify(renamed.owner_names) === JSON.stringify(['李娜']), `owners are ${JSON.stringify(renamed.owner_names)} after reassigning to 李娜`);
+    console.log('  edit form: renamed and reassigned to 李娜');
     return { id, ref };
   });
 

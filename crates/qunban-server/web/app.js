@@ -898,8 +898,13 @@ function editForm(task, readOnly = false) {
   const progress = h('input', { name: 'progress', type: 'number', min: '0', max: '100', step: '5', value: String(task.progress ?? 0), testid: 'task-progress-input', inputmode: 'numeric' });
   const dueValue = toLocalInput(task.due ?? task.due_at);
   const due = h('input', { name: 'due', type: 'datetime-local', value: dueValue, testid: 'task-due-input' });
+  const title = h('input', { name: 'title', type: 'text', value: task.title ?? '', testid: 'task-title-input', maxlength: '200' });
+  const ownersValue = (task.owner_names || []).join('、');
+  // Names separated by 、 or commas, as people write them in chat.
+  const owners = h('input', { name: 'owners', type: 'text', value: ownersValue, testid: 'task-owners-input' });
   const form = h('form', { class: 'panel form', testid: 'task-edit' }, h('h2', null, t('task_edit')),
     h('fieldset', { class: 'plain', disabled: readOnly },
+      field(t('field_title'), title), field(t('task_owners'), owners),
       field(t('task_status'), sel), field(`${t('task_progress')} (%)`, progress), field(t('task_due'), due),
       h('button', { class: 'btn btn-primary', type: 'submit', testid: 'task-save' }, t('save'))),
     readOnly ? h('p', { class: 'muted small' }, t('board_read_only')) : null);
@@ -909,6 +914,9 @@ function editForm(task, readOnly = false) {
     if (sel.value !== status) patch.status = sel.value;
     if (progress.value !== '' && Number(progress.value) !== Number(task.progress ?? 0)) patch.progress = Number(progress.value);
     if (due.value && due.value !== dueValue) patch.due = fromLocalInput(due.value);
+    if (title.value.trim() && title.value.trim() !== (task.title ?? '')) patch.title = title.value.trim();
+    const names = owners.value.split(/[、,，\s]+/).map((n) => n.replace(/^@/, '').trim()).filter(Boolean);
+    if (names.length && names.join('、') !== ownersValue) patch.owners = names;
     if (!Object.keys(patch).length) { toast(t('no_changes')); return; }
     try {
       const res = await api('PATCH', `/tasks/${encodeURIComponent(task.id)}`, patch);

@@ -16,8 +16,10 @@
 //! not loaded with their whole history, only the status changes of
 //! milestone tasks and counts their other rows (`Store::report_window_metrics`).
 //!
-//! On a SQLite file the heavy queries run on a blocking thread
-//! (`spawn_blocking`) over a read-only `rusqlite` connection of their own:
+//! On a SQLite file the heavy queries run on two blocking threads
+//! (`spawn_blocking`), each over a read-only `rusqlite` connection of its
+//! own, on the same snapshot (`Side`; sequential on one connection when a
+//! write was committed between the two snapshots' start):
 //! rows are read in place through SQLite's C API, without the worker thread,
 //! channel and per-value allocations of sqlx's driver (the same
 //! `libsqlite3-sys` is linked). PostgreSQL and in-memory SQLite use the pool.
@@ -268,13 +270,20 @@ impl Store {
                     Ok(c) => c,
                     Err(_) => return (data, None),
                 };
+                // A second connection for the queries that do not depend on
+                // the others (second core), on the same snapshot: see `Side`.
+                // `QUNBAN_REPORT_SEQUENTIAL=1` keeps to one connection.
+                let side = match std::env::var("QUNBAN_REPORT_SEQUENTIAL").as_deref() {
+                    Ok("1") => None,
+                    _ => open_file(&path).ok().and_then(Side::before),
+                };
                 // One snapshot for all the queries below.
                 if c.execute_batch("BEGIN").is_err() {
                     return (data, None);
                 }
                 let mut conn = Conn::File(c);
                 let mut lap = lapper(timing);
-                let result = handle.block_on(load_window(&mut conn, cond, pid, since, &tz, mode, &mut data, &mut lap));
+                let result = handle.block_on(load_window(&mut conn, side, cond, pid, since, &tz, mode, &mut data, &mut lap));
                 if let Conn::File(c) = conn {
                     let _ = c.execute_batch("COMMIT");
                 }
@@ -289,7 +298,7 @@ impl Store {
             Some(r) => r,
             None => {
                 let mut conn = Conn::Any(self.pool.acquire().await?);
-                load_window(&mut conn, cond, pid, since, tz, mode, &mut data, &mut lap).await
+                load_window(&mut conn, None, cond, pid, since, tz, mode, &mut data, &mut lap).await
             }
         };
         if !result? {
@@ -328,6 +337,7 @@ enum Mode {
 /// The tasks, owners, dependencies, history, counts and burn steps.
 async fn load_window(
     conn: &mut Conn,
+    side: Option<Side>,
     cond: &str,
     pid: i64,
     since: i64,
@@ -358,66 +368,55 @@ async fn load_window(
         // below select by exact value, so say so and let the caller load all.
         return Ok(false);
     }
+    // Burn-down days before `since`: their keys, decided by the counts.
+    let first = counts.iter().filter(|c| c.milestone_id.is_some()).map(|c| c.first_created).min();
+    let burn = first.filter(|f| mode != Mode::Daily && *f < since).map(|first| {
+        // Local days in SQL when the offset is fixed, else exact instants.
+        match fixed_offset(tz, first, since) {
+            Some(off) => (off, 86_400),
+            None => (0, 1),
+        }
+    });
     // The tasks that can matter from `since` on: open now; closed but
     // created, changed (any history row) or finished since, or a parent or
     // sub-task (roll-ups). The closed ones are found from indexes alone.
     let recent = "SELECT hs.task_id FROM task_history hs WHERE hs.at >= $2";
     let open = names(&TaskStatus::ALL.iter().copied().filter(|s| !s.is_closed()).collect::<Vec<_>>());
-    let columns = "t.id, t.project_id, t.reference, t.title, t.status, t.progress, t.priority, t.due_at, t.created_at, t.updated_at, t.done_at, \
-         t.milestone_id, t.parent_task_id, t.seq, o.member_id, o.position";
+    let open_sql = format!("SELECT {COLUMNS} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id WHERE t.project_id {cond} AND t.status IN ({open})");
+    let deps_sql = format!("SELECT d.task_id, d.depends_on_task_id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id WHERE t.project_id {cond}");
+    let columns = COLUMNS;
     // `full`: done, and finished or changed since `since` — the tasks whose
     // whole history is loaded; the others get the rows since `since`.
-    let mut rows: Vec<(i64, i64, RTask, bool)> = Vec::new();
+    let mut rows: Vec<TaskRow> = Vec::new();
     let mut owners: Vec<(i64, i64, i64)> = Vec::new();
-    let mut push = |r: &dyn Get, live_closed: bool| -> Result<()> {
-        let id = r.i(0)?;
-        if let Some(m) = r.oi(14)? {
-            owners.push((id, r.oi(15)?.unwrap_or(0), m));
+    let mut push = |r: &dyn Get, live_closed: bool| push_task(&mut rows, &mut owners, r, live_closed);
+    // On a SQLite file with a second connection on the same snapshot, the
+    // open tasks, the dependencies, the burn-down sums and the older
+    // history of the `full` tasks are read there, on another thread, while
+    // this one reads the closed tasks and the rows since `since`; the open
+    // tasks come back before those rows are read, the `full` tasks' ids go
+    // the other way once the closed tasks are read.
+    let side = side.and_then(Side::start);
+    let cols = "h.task_id, h.at, h.actor_member_id, h.field, h.old_value, h.new_value, h.id";
+    // The older rows of the `full` tasks, by id list (a JSON array).
+    let older_sql = format!(
+        "SELECT {cols} FROM task_history h WHERE h.task_id IN (SELECT value FROM json_each($3)) \
+         AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
+    );
+    let (side_job, open_rx, ids_tx) = match side {
+        Some(c) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (ids_tx, ids_rx) = std::sync::mpsc::channel();
+            let sql = SideSql { open: open_sql.clone(), deps: deps_sql.clone(), older: older_sql.clone(), cond: cond.to_string() };
+            let job = tokio::task::spawn_blocking(move || side_load(c, &sql, pid, since, burn, tx, ids_rx));
+            (Some(job), Some(rx), Some(ids_tx))
         }
-        // A task with several owners comes once per owner (rows of one
-        // task are adjacent in practice; the dedup after sorting is exact).
-        if rows.last().is_some_and(|(_, _, t, _)| t.id == id) {
-            return Ok(());
-        }
-        let status = r.s(4)?;
-        let created_at = r.i(8)?;
-        let updated_at = r.i(9)?;
-        let done_at = r.oi(10)?;
-        let full = live_closed && status == "done";
-        rows.push((
-            r.i(1)?,
-            r.i(13)?,
-            RTask {
-                id,
-                project_id: r.i(1)?,
-                reference: r.s(2)?,
-                title: r.s(3)?,
-                status: status_of(&status)?,
-                progress: r.i(5)?.clamp(0, 100) as u8,
-                priority: r.os(6)?,
-                owners: vec![],
-                due: r.oi(7)?,
-                created_at,
-                updated_at,
-                done_at,
-                milestone_id: r.oi(11)?,
-                parent_task_id: r.oi(12)?,
-                depends_on: vec![],
-            },
-            full,
-        ));
-        Ok(())
+        None => (None, None, None),
     };
-    conn.each(
-        &format!(
-            "SELECT {columns} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
-             WHERE t.project_id {cond} AND t.status IN ({open})"
-        ),
-        &args[..1],
-        |r| push(r, false),
-    )
-    .await?;
-    lap("open tasks");
+    if open_rx.is_none() {
+        conn.each(&open_sql, &args[..1], |r| push(r, false)).await?;
+        lap("open tasks");
+    }
     // Closed tasks changed since `since`: done ones get `full` = true below
     // only when they were finished or changed since (not for a roll-up).
     let changed = format!("(t.id IN ({recent}) OR t.created_at >= $2 OR t.updated_at >= $2 OR t.done_at >= $2)");
@@ -468,6 +467,18 @@ async fn load_window(
         .await?;
     }
     lap("closed tasks");
+    if let Some(tx) = ids_tx {
+        // The `full` tasks are closed ones: their older history is read on
+        // the second connection while this one reads the rows since `since`.
+        let ids = rows.iter().filter(|(_, _, _, full)| *full).map(|(_, _, t, _)| t.id.to_string()).collect::<Vec<_>>().join(",");
+        let _ = tx.send(format!("[{ids}]"));
+    }
+    if let Some(rx) = open_rx {
+        let (open_rows, open_owners) = rx.recv().map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))??;
+        rows.extend(open_rows);
+        owners.extend(open_owners);
+        lap("open tasks (second connection, waited)");
+    }
     rows.sort_unstable_by_key(|(project, seq, t, _)| (*project, *seq, t.id));
     rows.dedup_by_key(|(_, _, t, _)| t.id);
     owners.sort_unstable();
@@ -492,17 +503,14 @@ async fn load_window(
             data.tasks[*i].owners.push(member);
         }
     }
-    conn.each(
-        &format!("SELECT d.task_id, d.depends_on_task_id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id WHERE t.project_id {cond}"),
-        &args[..1],
-        |r| {
-            if let Some(i) = index.get(&r.i(0)?) {
-                data.tasks[*i].depends_on.push(r.i(1)?);
-            }
+    let mut deps = Vec::new();
+    if side_job.is_none() {
+        conn.each(&deps_sql, &args[..1], |r| {
+            deps.push((r.i(0)?, r.i(1)?));
             Ok(())
-        },
-    )
-    .await?;
+        })
+        .await?;
+    }
     lap("owners, dependencies");
     // History: every row since `since`, and the older rows of the `full`
     // tasks (their original deadline and deadline moves).
@@ -529,7 +537,6 @@ async fn load_window(
         history.push((row.task_id, r.i(6)?, row));
         Ok(())
     };
-    let cols = "h.task_id, h.at, h.actor_member_id, h.field, h.old_value, h.new_value, h.id";
     // On the SQLite file without the join on `tasks` (one lookup per row):
     // the rows of other projects' tasks are dropped by `push`.
     let since_sql = match conn {
@@ -541,20 +548,14 @@ async fn load_window(
     };
     conn.each(&since_sql, &args, &mut push).await?;
     lap("history since the window start");
-    if let Conn::File(_) = conn {
+    if side_job.is_some() {
+        // Read on the second connection (joined below).
+    } else if let Conn::File(_) = conn {
         // The ids are known here: look their rows up by (field, task)
         // rather than finding the tasks again (and the rows since `since`
         // once more) in SQL.
         let ids = format!("[{}]", full_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
-        conn.each(
-            &format!(
-                "SELECT {cols} FROM task_history h WHERE h.task_id IN (SELECT value FROM json_each($3)) \
-                 AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
-            ),
-            &[Arg::I(pid), Arg::I(since), Arg::S(&ids)],
-            &mut push,
-        )
-        .await?;
+        conn.each(&older_sql, &[Arg::I(pid), Arg::I(since), Arg::S(&ids)], &mut push).await?;
     } else {
         conn.each(
             &format!(
@@ -566,23 +567,30 @@ async fn load_window(
         )
         .await?;
     }
+    let mut side_sums = None;
+    if let Some(job) = side_job {
+        let out = job.await.map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))??;
+        history.extend(out.older);
+        deps = out.deps;
+        side_sums = out.sums;
+        lap("second connection joined");
+    }
     history.sort_unstable_by_key(|(task, id, _)| (*task, *id));
     data.history = history.into_iter().map(|(_, _, h)| h).collect();
     lap("history");
+    for (task, on) in deps {
+        if let Some(i) = index.get(&task) {
+            data.tasks[*i].depends_on.push(on);
+        }
+    }
     // Burn-down steps before `since`, per milestone and local day: a task
     // enters its initial status when created (its current status minus all
     // its status changes), then each change moves it; a change recorded
     // before the creation counts at the creation, as the timeline does.
-    let first = counts.iter().filter(|c| c.milestone_id.is_some()).map(|c| c.first_created).min();
     let mut burn_steps = Vec::new();
-    if let Some(first) = first.filter(|f| mode != Mode::Daily && *f < since) {
+    if let Some((off, div)) = burn {
         let open_or_done: Vec<TaskStatus> = TaskStatus::ALL.iter().copied().filter(|s| *s != TaskStatus::Cancelled).collect();
         let (scope, done, valid) = (|c: &str| flag(c, &open_or_done), |c: &str| flag(c, &[TaskStatus::Done]), names(TaskStatus::ALL));
-        // Local days in SQL when the offset is fixed, else exact instants.
-        let (off, div) = match fixed_offset(tz, first, since) {
-            Some(off) => (off, 86_400),
-            None => (0, 1),
-        };
         let base = "FROM tasks t JOIN task_history h ON h.task_id = t.id WHERE t.project_id {cond} AND t.milestone_id IS NOT NULL \
              AND t.created_at < $2 AND h.field = 'status'"
             .replace("{cond}", cond);
@@ -606,7 +614,9 @@ async fn load_window(
         );
         let epoch = jiff::civil::date(1970, 1, 1);
         let mut sums: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
-        if let Conn::File(c) = conn {
+        if let Some(side_sums) = side_sums {
+            sums = side_sums;
+        } else if let Conn::File(c) = conn {
             // The same sums in Rust, over one pass of the status rows rather
             // than SQLite's two passes and temporary B-tree.
             burn_sums_file(c, cond, pid, since, off, div, &mut sums)?;
@@ -643,6 +653,158 @@ async fn load_window(
         changes,
     });
     Ok(true)
+}
+
+/// A second read-only connection on the SQLite file, for the queries that
+/// do not depend on the main connection's (open tasks, dependencies,
+/// burn-down sums; then the older history of the `full` tasks, once their
+/// ids are known), run concurrently on a second blocking thread (the
+/// machine's second core). Its snapshot must be the
+/// main connection's: `PRAGMA data_version` is read on it before the main
+/// connection's read transaction starts ([`Side::before`]) and again once
+/// its own read transaction has started ([`Side::start`]). Equal values mean
+/// that no other connection committed in between, so both transactions see
+/// the same database; otherwise the second connection is dropped and the
+/// whole load runs sequentially on the main connection.
+struct Side {
+    conn: rusqlite::Connection,
+    before: i64,
+}
+
+impl Side {
+    fn before(conn: rusqlite::Connection) -> Option<Side> {
+        let before = conn.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()?;
+        Some(Side { conn, before })
+    }
+
+    /// The connection in a read transaction on the main connection's
+    /// snapshot, or `None` (a write was committed in between).
+    fn start(self) -> Option<rusqlite::Connection> {
+        let c = self.conn;
+        c.execute_batch("BEGIN").ok()?;
+        // A read starts the snapshot (and refreshes `data_version`).
+        c.query_row("SELECT COUNT(*) FROM projects", [], |r| r.get::<_, i64>(0)).ok()?;
+        let after: i64 = c.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()?;
+        (after == self.before).then_some(c)
+    }
+}
+
+/// Open tasks and owners, sent back as soon as they are read.
+type OpenTasks = Result<(Vec<TaskRow>, Vec<(i64, i64, i64)>)>;
+
+/// The queries of the second connection.
+struct SideSql {
+    open: String,
+    deps: String,
+    older: String,
+    cond: String,
+}
+
+/// What the second connection read besides the open tasks.
+struct SideOut {
+    /// The older history rows of the `full` tasks: (task, row id, row).
+    older: Vec<(i64, i64, HistoryRow)>,
+    deps: Vec<(i64, i64)>,
+    sums: Option<BTreeMap<(i64, i64), (i64, i64)>>,
+}
+
+/// The work of the second connection ([`Side`]): the open tasks (sent on
+/// `tx`); the dependencies and, with `burn` = `(off, div)`, the burn-down
+/// sums; then, given the `full` tasks' ids (a JSON array, on `ids`), their
+/// older history rows.
+fn side_load(
+    c: rusqlite::Connection,
+    sql: &SideSql,
+    pid: i64,
+    since: i64,
+    burn: Option<(i64, i64)>,
+    tx: std::sync::mpsc::Sender<OpenTasks>,
+    ids: std::sync::mpsc::Receiver<String>,
+) -> Result<SideOut> {
+    let mut lap = lapper(std::env::var_os("QUNBAN_REPORT_TIMING").is_some());
+    let mut out = SideOut { older: Vec::new(), deps: Vec::new(), sums: None };
+    let (mut rows, mut owners) = (Vec::new(), Vec::new());
+    let open = each_file(&c, &sql.open, &[Arg::I(pid)], &mut |r: &dyn Get| push_task(&mut rows, &mut owners, r, false));
+    lap("[second connection] open tasks");
+    let failed = open.is_err();
+    let _ = tx.send(open.map(|()| (rows, owners)));
+    if failed {
+        // The main thread returns the error.
+        return Ok(out);
+    }
+    // The dependencies and burn-down sums first: the ids come once the
+    // main thread has read the closed tasks.
+    each_file(&c, &sql.deps, &[Arg::I(pid)], &mut |r: &dyn Get| {
+        out.deps.push((r.i(0)?, r.i(1)?));
+        Ok(())
+    })?;
+    lap("[second connection] dependencies");
+    if let Some((off, div)) = burn {
+        let mut s = BTreeMap::new();
+        burn_sums_file(&c, &sql.cond, pid, since, off, div, &mut s)?;
+        out.sums = Some(s);
+        lap("[second connection] burn sums");
+    }
+    // No ids: the main thread failed and returns its error.
+    let Ok(ids) = ids.recv() else { return Ok(out) };
+    each_file(&c, &sql.older, &[Arg::I(pid), Arg::I(since), Arg::S(&ids)], &mut |r: &dyn Get| {
+        let row = HistoryRow { task_id: r.i(0)?, at: r.i(1)?, actor: r.oi(2)?, field: r.s(3)?, old_value: r.os(4)?, new_value: r.os(5)? };
+        out.older.push((row.task_id, r.i(6)?, row));
+        Ok(())
+    })?;
+    lap("[second connection] older history of the full tasks");
+    let _ = c.execute_batch("COMMIT");
+    Ok(out)
+}
+
+/// A loaded task row: project, sequence number, the task, and whether its
+/// whole history is loaded.
+type TaskRow = (i64, i64, RTask, bool);
+
+/// The task columns of the task queries (with one owner per row).
+const COLUMNS: &str = "t.id, t.project_id, t.reference, t.title, t.status, t.progress, t.priority, t.due_at, t.created_at, t.updated_at, t.done_at, \
+     t.milestone_id, t.parent_task_id, t.seq, o.member_id, o.position";
+
+/// Adds a row of a task query ([`COLUMNS`]) to `rows` and its owner to
+/// `owners`; `live_closed`: closed and changed since the window start.
+fn push_task(rows: &mut Vec<TaskRow>, owners: &mut Vec<(i64, i64, i64)>, r: &dyn Get, live_closed: bool) -> Result<()> {
+    let id = r.i(0)?;
+    if let Some(m) = r.oi(14)? {
+        owners.push((id, r.oi(15)?.unwrap_or(0), m));
+    }
+    // A task with several owners comes once per owner (rows of one
+    // task are adjacent in practice; the dedup after sorting is exact).
+    if rows.last().is_some_and(|(_, _, t, _)| t.id == id) {
+        return Ok(());
+    }
+    let status = r.s(4)?;
+    let created_at = r.i(8)?;
+    let updated_at = r.i(9)?;
+    let done_at = r.oi(10)?;
+    let full = live_closed && status == "done";
+    rows.push((
+        r.i(1)?,
+        r.i(13)?,
+        RTask {
+            id,
+            project_id: r.i(1)?,
+            reference: r.s(2)?,
+            title: r.s(3)?,
+            status: status_of(&status)?,
+            progress: r.i(5)?.clamp(0, 100) as u8,
+            priority: r.os(6)?,
+            owners: vec![],
+            due: r.oi(7)?,
+            created_at,
+            updated_at,
+            done_at,
+            milestone_id: r.oi(11)?,
+            parent_task_id: r.oi(12)?,
+            depends_on: vec![],
+        },
+        full,
+    ));
+    Ok(())
 }
 
 /// The burn-down sums of [`load_window`]'s SQL, per milestone and day key

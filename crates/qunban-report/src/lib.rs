@@ -179,6 +179,48 @@ pub struct Reduced {
     /// The left-out rows that count in the period figures (`metrics_only`).
     #[serde(default)]
     pub changes: Vec<ChangeEvent>,
+    /// Set by a load for the metrics only: the open tasks with no change
+    /// since `since` are left out of `tasks` and only counted here, for the
+    /// workload and overdue figures at one instant and the burn-down days
+    /// after `since` (where such a task stays in scope and not done).
+    #[serde(default)]
+    pub open_left_out: Option<OpenLeftOut>,
+}
+
+/// The open tasks left out of a metrics-only load, counted for the
+/// workload at [`OpenLeftOut::now`] (metrics computed for another "now" or
+/// week would be wrong, so `compute_metrics` refuses that).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenLeftOut {
+    /// The `Ctx::now` the figures were counted for.
+    pub now: i64,
+    /// The local week of `now`, `[start, end)`, as `Ctx::week_range` gives.
+    pub week: (i64, i64),
+    /// Per milestone (`None`: outside milestones).
+    pub tasks: Vec<OpenCount>,
+    /// Per owner, status and deadline class: one per (task, owner).
+    pub owners: Vec<OwnerCount>,
+}
+
+/// Left-out open tasks of one milestone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCount {
+    pub milestone_id: Option<i64>,
+    pub count: u64,
+    /// Of those, past their deadline at `now`.
+    pub overdue: u64,
+}
+
+/// Left-out open tasks of one owner with the same status and deadline class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerCount {
+    pub member: i64,
+    pub status: TaskStatus,
+    /// Deadline before `now`.
+    pub overdue: bool,
+    /// Deadline within the week of `now`.
+    pub due_this_week: bool,
+    pub count: u64,
 }
 
 /// A history row left out of a metrics-only dataset, by what it counts as.

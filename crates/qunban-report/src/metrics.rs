@@ -247,29 +247,26 @@ pub(crate) fn metrics_from(
         }
         // Workload at `now`.
         if !t.status.is_closed() {
-            let overdue = t.due.is_some_and(|d| d < ctx.now);
+            let (overdue, due_this_week) = deadline_class(t.due, ctx.now, (week_start, week_end));
             if overdue {
                 m.overdue += 1;
             }
             for o in &t.owners {
-                let w = workload.entry(*o).or_insert_with(|| Workload {
-                    member: data.member_name(*o),
-                    open: 0,
-                    due_this_week: 0,
-                    overdue: 0,
-                    blocked: 0,
-                });
-                w.open += 1;
-                if t.due.is_some_and(|d| d >= week_start && d < week_end) {
-                    w.due_this_week += 1;
-                }
-                if overdue {
-                    w.overdue += 1;
-                }
-                if t.status == TaskStatus::Blocked {
-                    w.blocked += 1;
-                }
+                add_workload(&mut workload, data, *o, t.status, overdue, due_this_week, 1);
             }
+        }
+    }
+    // The open tasks a metrics-only load left out, counted for this `now`.
+    if let Some(left) = reduced.and_then(|r| r.open_left_out.as_ref()) {
+        assert!(
+            left.now == ctx.now && left.week == (week_start, week_end),
+            "a metrics-only dataset counted for now = {} cannot give the metrics at {}",
+            left.now,
+            ctx.now
+        );
+        m.overdue += left.tasks.iter().map(|c| c.overdue).sum::<u64>();
+        for g in &left.owners {
+            add_workload(&mut workload, data, g.member, g.status, g.overdue, g.due_this_week, g.count);
         }
     }
     // The rows a metrics-only load left out, already classified.
@@ -313,6 +310,30 @@ pub(crate) fn metrics_from(
     m
 }
 
+/// The deadline classes of an open task's workload at `now`: overdue
+/// (deadline before `now`) and due this week (deadline within `week`,
+/// `[start, end)`). A task without a deadline is neither.
+pub fn deadline_class(due: Option<i64>, now: i64, week: (i64, i64)) -> (bool, bool) {
+    (due.is_some_and(|d| d < now), due.is_some_and(|d| d >= week.0 && d < week.1))
+}
+
+/// Adds `n` open tasks of `member` with `status` to the workload; the
+/// deadline classes (`overdue`: before `now`, `due_this_week`: within the
+/// week of `now`) are given by the caller.
+fn add_workload(workload: &mut BTreeMap<i64, Workload>, data: &Dataset, member: i64, status: TaskStatus, overdue: bool, due_this_week: bool, n: u64) {
+    let w = workload.entry(member).or_insert_with(|| Workload { member: data.member_name(member), open: 0, due_this_week: 0, overdue: 0, blocked: 0 });
+    w.open += n;
+    if due_this_week {
+        w.due_this_week += n;
+    }
+    if overdue {
+        w.overdue += n;
+    }
+    if status == TaskStatus::Blocked {
+        w.blocked += n;
+    }
+}
+
 /// Burn-down / burn-up per milestone: one point per local day from the
 /// milestone's first task to its due day (or today, whichever is later but
 /// not after today), the last [`MAX_BURN_POINTS`] days.
@@ -342,6 +363,12 @@ fn burns(data: &Dataset, ctx: &Ctx, timelines: &[(&RTask, Timeline)]) -> Vec<Bur
                 (first, done.saturating_sub(loaded_done), &r.burn_steps[lo..hi])
             }
         };
+        // Open tasks left out of a metrics-only load: unchanged since
+        // `since`, so in scope and not done on every later day.
+        let left_out_open = reduced
+            .and_then(|r| r.open_left_out.as_ref())
+            .map(|l| l.tasks.iter().filter(|c| c.milestone_id == Some(ms.id)).map(|c| c.count).sum::<u64>())
+            .unwrap_or(0);
         let Some(first) = first else {
             out.push(Burn { milestone: ms.name.clone(), due_at: ms.due_at, points: vec![] });
             continue;
@@ -371,7 +398,7 @@ fn burns(data: &Dataset, ctx: &Ctx, timelines: &[(&RTask, Timeline)]) -> Vec<Bur
                 day = add_days(day, 1);
                 continue;
             }
-            let (mut scope, mut done) = (left_out_done, left_out_done);
+            let (mut scope, mut done) = (left_out_done + left_out_open, left_out_done);
             for tl in &members {
                 match tl.status_at(end - 1) {
                     None | Some(TaskStatus::Cancelled) => {}

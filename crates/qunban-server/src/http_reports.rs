@@ -105,7 +105,7 @@ async fn report(State(engine): State<Engine>, caller: Caller, Path(kind): Path<S
                 (Some(f), Some(t)) => (ctx.start_of(f), ctx.start_of(qunban_report::add_days(t, 1))),
                 _ => ctx.week_range(day),
             };
-            let data = store.report_window_metrics(Some(p.id), &days, a, &ctx.tz).await?;
+            let data = store.report_window_metrics(Some(p.id), &days, a, &ctx).await?;
             serde_json::to_value(qunban_report::compute_metrics(&data, &ctx, a, b))
         }
         _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "report must be daily, weekly or metrics")),

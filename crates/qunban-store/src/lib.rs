@@ -54,6 +54,10 @@ pub const DEFAULT_SQLITE_PATH: &str = "qunban-data/qunban.db";
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Idle read-only connections on the SQLite file for the report loader
+    /// (`reports::window`), kept so that their memory map and page cache
+    /// stay warm between reports.
+    readers: reports::Readers,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,7 +106,7 @@ impl Store {
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, readers: Default::default() })
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front
@@ -125,6 +129,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
+        self.readers.clear();
         self.pool.close().await;
     }
 }

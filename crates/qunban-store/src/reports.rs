@@ -10,6 +10,8 @@ use crate::{Result, Store, StoreError};
 
 mod window;
 
+pub(crate) use window::Readers;
+
 /// The history fields metrics read; progress, title and note rows are not loaded.
 pub const REPORT_HISTORY_FIELDS: &str = "'status', 'due', 'owners'";
 

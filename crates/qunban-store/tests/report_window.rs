@@ -112,6 +112,34 @@ async fn fixture(store: &Store) -> i64 {
     history(store, t, BENCH_NOW - day + 120, "due", Some(&iso(BENCH_NOW + 5 * day)), Some(&iso(BENCH_NOW + 2 * day))).await;
     history(store, t, BENCH_NOW - day + 150, "due", Some(&iso(BENCH_NOW + 2 * day)), Some("next week")).await;
     history(store, t, BENCH_NOW - day + 180, "due", Some("next week"), Some(&iso(BENCH_NOW + 3 * day))).await;
+    // Open tasks unchanged for months, with two owners (a metrics-only load
+    // only counts them): one blocked, overdue and in a milestone, one in
+    // review due this week, outside milestones.
+    for (seq, status, due, milestone) in [(24, "blocked", BENCH_NOW - 30 * day, Some(ms)), (25, "review", BENCH_NOW + day, None)] {
+        let t = task_id(store, project, seq).await;
+        sqlx::query("DELETE FROM task_history WHERE task_id = $1").bind(t).execute(pool).await.unwrap();
+        sqlx::query("UPDATE tasks SET status = $2, due_at = $3, created_at = $4, updated_at = $5, done_at = NULL, milestone_id = $6 WHERE id = $1")
+            .bind(t)
+            .bind(status)
+            .bind(due)
+            .bind(BENCH_NOW - 90 * day)
+            .bind(BENCH_NOW - 80 * day)
+            .bind(milestone)
+            .execute(pool)
+            .await
+            .unwrap();
+        history(store, t, BENCH_NOW - 80 * day, "status", Some("todo"), Some(status)).await;
+        sqlx::query("DELETE FROM task_owners WHERE task_id = $1").bind(t).execute(pool).await.unwrap();
+        for (position, member) in [owner, other].into_iter().enumerate() {
+            sqlx::query("INSERT INTO task_owners (task_id, member_id, position) VALUES ($1, $2, $3)")
+                .bind(t)
+                .bind(member)
+                .bind(position as i64)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
     project
 }
 
@@ -141,11 +169,17 @@ async fn compare(store: &Store, project: i64, ctx: &Ctx) {
         let w = window(store, project, from, &ctx.tz).await;
         assert_eq!(compute_metrics(&w, ctx, from, ctx.now), compute_metrics(&full, ctx, from, ctx.now), "metrics from {from}");
         // Loads for the metrics only.
-        let w = store.report_window_metrics(Some(project), &StandupDays::default(), start, &ctx.tz).await.unwrap();
+        let w = store.report_window_metrics(Some(project), &StandupDays::default(), start, ctx).await.unwrap();
         assert!(w.reduced.as_ref().is_some_and(|r| r.metrics_only));
+        // The open tasks unchanged since the start are counted, not loaded.
+        let left = w.reduced.as_ref().and_then(|r| r.open_left_out.as_ref()).expect("open tasks left out");
+        if back < 60 {
+            assert!(left.tasks.iter().map(|c| c.count).sum::<u64>() > 0 && left.owners.iter().any(|g| g.status == qunban_core::TaskStatus::Blocked && g.overdue));
+        }
+        assert!(w.tasks.iter().all(|t| t.status.is_closed() || t.updated_at >= start || t.created_at >= start || w.history.iter().any(|h| h.task_id == t.id)));
         assert_eq!(compute_metrics(&w, ctx, start, end), compute_metrics(&full, ctx, start, end), "metrics of {day} (metrics load)");
         assert_eq!(compute_metrics(&w, ctx, start, ctx.now), compute_metrics(&full, ctx, start, ctx.now), "metrics since {day} (metrics load)");
-        let w = store.report_window_metrics(Some(project), &StandupDays::default(), from, &ctx.tz).await.unwrap();
+        let w = store.report_window_metrics(Some(project), &StandupDays::default(), from, ctx).await.unwrap();
         assert_eq!(compute_metrics(&w, ctx, from, ctx.now), compute_metrics(&full, ctx, from, ctx.now), "metrics from {from} (metrics load)");
         let (week, _) = ctx.week_range(day);
         let w = window(store, project, week, &ctx.tz).await;
@@ -155,7 +189,7 @@ async fn compare(store: &Store, project: i64, ctx: &Ctx) {
     // The open task's changes of the last 3 days are counted from a
     // metrics-only load (its rows are left out of its history).
     let since = ctx.now - 3 * 86_400;
-    let w = store.report_window_metrics(Some(project), &StandupDays::default(), since, &ctx.tz).await.unwrap();
+    let w = store.report_window_metrics(Some(project), &StandupDays::default(), since, ctx).await.unwrap();
     assert!(w.reduced.as_ref().is_some_and(|r| r.changes.len() >= 5), "{:?}", w.reduced.as_ref().map(|r| r.changes.len()));
     let (m, f) = (compute_metrics(&w, ctx, since, ctx.now), compute_metrics(&full, ctx, since, ctx.now));
     assert_eq!(m, f);

@@ -147,7 +147,7 @@ pub async fn project_metrics(State(engine): State<Engine>, caller: Caller, Path(
         return Err(invalid("from must not be after to"));
     }
     let (a, b) = (ctx.start_of(from), ctx.start_of(qunban_report::add_days(to, 1)));
-    let data = engine.store().report_window_metrics(Some(id), &StandupDays::default(), a, &ctx.tz).await?;
+    let data = engine.store().report_window_metrics(Some(id), &StandupDays::default(), a, &ctx).await?;
     let m = qunban_report::compute_metrics(&data, &ctx, a, b);
     Ok(Json(serde_json::to_value(m).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?))
 }

@@ -32,7 +32,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use qunban_core::TaskStatus;
-use qunban_report::{BurnStep, ChangeEvent, Dataset, HistoryRow, Project, RTask, Reduced, TaskCount};
+use qunban_report::{BurnStep, ChangeEvent, Ctx, Dataset, HistoryRow, OpenCount, OpenLeftOut, OwnerCount, Project, RTask, Reduced, TaskCount};
 use rusqlite::types::ValueRef;
 use rusqlite::OpenFlags;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -44,7 +44,7 @@ use crate::{Backend, Result, Store, StoreError};
 /// The connection the heavy queries run on.
 enum Conn {
     /// A read-only connection on the SQLite file, used on a blocking thread.
-    File(rusqlite::Connection),
+    File(Reader),
     Any(sqlx::pool::PoolConnection<sqlx::Any>),
 }
 
@@ -187,6 +187,60 @@ fn open_file(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
     Ok(c)
 }
 
+/// Most idle report connections kept (the loader uses two at a time).
+const MAX_IDLE_READERS: usize = 2;
+
+/// The idle read-only connections of a [`Store`] on its SQLite file.
+///
+/// Opening a connection is cheap, but a new one starts with an empty page
+/// cache and a fresh memory map whose every page faults on first touch:
+/// on a large database that cost more than the queries themselves. SQLite
+/// itself notices writes by other connections (the file change counter),
+/// so a kept connection never reads stale data.
+#[derive(Clone, Default)]
+pub(crate) struct Readers(std::sync::Arc<std::sync::Mutex<Vec<rusqlite::Connection>>>);
+
+impl Readers {
+    /// An idle connection, or a new one on `path`.
+    fn take(&self, path: &std::path::Path) -> rusqlite::Result<Reader> {
+        let idle = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => open_file(path)?,
+        };
+        Ok(Reader { conn: Some(conn), home: self.clone() })
+    }
+
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// A report connection, back to its [`Readers`] when dropped outside a
+/// transaction (a connection left in one is closed instead).
+struct Reader {
+    conn: Option<rusqlite::Connection>,
+    home: Readers,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &rusqlite::Connection {
+        self.conn.as_ref().expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let mut idle = self.home.0.lock().unwrap_or_else(|e| e.into_inner());
+            if c.is_autocommit() && idle.len() < MAX_IDLE_READERS {
+                idle.push(c);
+            }
+        }
+    }
+}
+
 /// `CASE` giving 1 when `col` is one of `statuses`, else 0.
 fn flag(col: &str, statuses: &[TaskStatus]) -> String {
     format!("CASE WHEN {col} IN ({}) THEN 1 ELSE 0 END", names(statuses))
@@ -231,13 +285,17 @@ impl Store {
     }
 
     /// [`Store::report_window`] for the metrics only (`compute_metrics` of
-    /// periods starting at or after `since`): of the tasks not finished
-    /// since `since`, only the status changes of milestone tasks are loaded
-    /// (burn-downs); their other rows since `since` come as the period
-    /// figures they count in ([`qunban_report::Reduced::metrics_only`]).
-    /// Such a dataset cannot give the daily or weekly report.
-    pub async fn report_window_metrics(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone) -> Result<Dataset> {
-        self.window(project_id, days, since, tz, Mode::Metrics).await
+    /// periods starting at or after `since`, with `ctx`): of the tasks not
+    /// finished since `since`, only the status changes of milestone tasks
+    /// are loaded (burn-downs); their other rows since `since` come as the
+    /// period figures they count in ([`qunban_report::Reduced::metrics_only`]);
+    /// the open tasks with no change since `since` are only counted, for
+    /// the workload at `ctx.now` ([`qunban_report::OpenLeftOut`]).
+    /// Such a dataset cannot give the daily or weekly report, nor the
+    /// metrics at another `now`.
+    pub async fn report_window_metrics(&self, project_id: Option<i64>, days: &StandupDays, since: i64, ctx: &Ctx) -> Result<Dataset> {
+        let week = ctx.week_range(ctx.day_of(ctx.now));
+        self.window(project_id, days, since, &ctx.tz, Mode::Metrics(WorkloadAt { now: ctx.now, week })).await
     }
 
     async fn window(&self, project_id: Option<i64>, days: &StandupDays, since: i64, tz: &TimeZone, mode: Mode) -> Result<Dataset> {
@@ -265,8 +323,9 @@ impl Store {
             // the file, so the future completes in `block_on` at once.
             let handle = tokio::runtime::Handle::current();
             let tz = tz.clone();
+            let readers = self.readers.clone();
             let (back, result) = tokio::task::spawn_blocking(move || {
-                let c = match open_file(&path) {
+                let c = match readers.take(&path) {
                     Ok(c) => c,
                     Err(_) => return (data, None),
                 };
@@ -275,7 +334,7 @@ impl Store {
                 // `QUNBAN_REPORT_SEQUENTIAL=1` keeps to one connection.
                 let side = match std::env::var("QUNBAN_REPORT_SEQUENTIAL").as_deref() {
                     Ok("1") => None,
-                    _ => open_file(&path).ok().and_then(Side::before),
+                    _ => readers.take(&path).ok().and_then(Side::before),
                 };
                 // One snapshot for all the queries below.
                 if c.execute_batch("BEGIN").is_err() {
@@ -330,8 +389,16 @@ enum Mode {
     /// The daily report only: no burn steps.
     Daily,
     /// The metrics only: no rows of the partial tasks beyond the status
-    /// changes of milestone tasks; the rest counted.
-    Metrics,
+    /// changes of milestone tasks, the rest counted; the open tasks
+    /// unchanged since the window start counted for the workload.
+    Metrics(WorkloadAt),
+}
+
+/// The instant and local week the workload of a metrics-only load is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct WorkloadAt {
+    now: i64,
+    week: (i64, i64),
 }
 
 /// The tasks, owners, dependencies, history, counts and burn steps.
@@ -385,17 +452,58 @@ async fn load_window(
     let open_sql = format!("SELECT {COLUMNS} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id WHERE t.project_id {cond} AND t.status IN ({open})");
     let deps_sql = format!("SELECT d.task_id, d.depends_on_task_id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id WHERE t.project_id {cond}");
     let columns = COLUMNS;
+    let file = matches!(conn, Conn::File(_));
+    // On the SQLite file, the tasks with a history row since `since`, found
+    // once from the covering index `(at, task_id)` and handed back as a
+    // short list (a JSON array for `json_each`): cheaper than SQLite's
+    // `IN (subquery)` set of every row since then, built for each use.
+    // Also needed, on both backends, to tell the open tasks left out of a
+    // metrics-only load.
+    let mut recent_ids: Vec<i64> = Vec::new();
+    if file || mode_is_metrics(mode) {
+        let distinct = if file { recent.to_string() } else { recent.replacen("SELECT", "SELECT DISTINCT", 1) };
+        conn.each(&distinct, &args, |r| {
+            recent_ids.push(r.i(0)?);
+            Ok(())
+        })
+        .await?;
+        recent_ids.sort_unstable();
+        recent_ids.dedup();
+    }
+    let recent_json = format!("[{}]", recent_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+    lap("tasks changed since the window start");
+    // A task "changed" since `since`: created, changed (any history row) or
+    // finished since.
+    let changed = if file {
+        "(t.id IN (SELECT value FROM json_each($3)) OR t.created_at >= $2 OR t.updated_at >= $2 OR COALESCE(t.done_at, 0) >= $2)".to_string()
+    } else {
+        format!("(t.id IN ({recent}) OR t.created_at >= $2 OR t.updated_at >= $2 OR COALESCE(t.done_at, 0) >= $2)")
+    };
+    // For the metrics only, the open tasks not changed since `since` are
+    // counted (per milestone; per owner, status and deadline class) rather
+    // than loaded: read in a narrow query, without their text.
+    let left = match mode {
+        Mode::Metrics(at) => Some(LeftSql {
+            sql: format!(
+                "SELECT t.id, t.milestone_id, t.status, t.due_at, t.created_at, t.updated_at, t.done_at, o.member_id \
+                 FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id WHERE t.project_id {cond} AND t.status IN ({open})"
+            ),
+            at,
+        }),
+        _ => None,
+    };
     // `full`: done, and finished or changed since `since` — the tasks whose
     // whole history is loaded; the others get the rows since `since`.
     let mut rows: Vec<TaskRow> = Vec::new();
     let mut owners: Vec<(i64, i64, i64)> = Vec::new();
     let mut push = |r: &dyn Get, live_closed: bool| push_task(&mut rows, &mut owners, r, live_closed);
     // On a SQLite file with a second connection on the same snapshot, the
-    // open tasks, the dependencies, the burn-down sums and the older
-    // history of the `full` tasks are read there, on another thread, while
-    // this one reads the closed tasks and the rows since `since`; the open
-    // tasks come back before those rows are read, the `full` tasks' ids go
-    // the other way once the closed tasks are read.
+    // open tasks (or, for the metrics only, the counts of those left out),
+    // the dependencies, the burn-down sums and the older history of the
+    // `full` tasks are read there, on another thread, while this one reads
+    // the closed tasks and the rows since `since`; the open tasks come back
+    // before those rows are read, the `full` tasks' ids go the other way
+    // once the closed tasks are read.
     let side = side.and_then(Side::start);
     let cols = "h.task_id, h.at, h.actor_member_id, h.field, h.old_value, h.new_value, h.id";
     // The older rows of the `full` tasks, by id list (a JSON array).
@@ -403,51 +511,53 @@ async fn load_window(
         "SELECT {cols} FROM task_history h WHERE h.task_id IN (SELECT value FROM json_each($3)) \
          AND h.at < $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"
     );
+    let mut open_left_out = None;
     let (side_job, open_rx, ids_tx) = match side {
         Some(c) => {
             let (tx, rx) = std::sync::mpsc::channel();
             let (ids_tx, ids_rx) = std::sync::mpsc::channel();
-            let sql = SideSql { open: open_sql.clone(), deps: deps_sql.clone(), older: older_sql.clone(), cond: cond.to_string() };
+            let sql = SideSql {
+                open: left.is_none().then(|| open_sql.clone()),
+                left: left.clone().map(|l| (l, recent_ids.clone())),
+                deps: deps_sql.clone(),
+                older: older_sql.clone(),
+                cond: cond.to_string(),
+            };
             let job = tokio::task::spawn_blocking(move || side_load(c, &sql, pid, since, burn, tx, ids_rx));
             (Some(job), Some(rx), Some(ids_tx))
         }
         None => (None, None, None),
     };
     if open_rx.is_none() {
-        conn.each(&open_sql, &args[..1], |r| push(r, false)).await?;
-        lap("open tasks");
+        match &left {
+            None => {
+                conn.each(&open_sql, &args[..1], |r| push(r, false)).await?;
+                lap("open tasks");
+            }
+            Some(l) => {
+                let mut counter = LeftCounter::new(l.at, since, &recent_ids);
+                conn.each(&l.sql, &args[..1], |r| counter.row(r)).await?;
+                open_left_out = Some(counter.finish());
+                lap("open tasks left out, counted");
+            }
+        }
     }
-    // Closed tasks changed since `since`: done ones get `full` = true below
-    // only when they were finished or changed since (not for a roll-up).
-    let changed = format!("(t.id IN ({recent}) OR t.created_at >= $2 OR t.updated_at >= $2 OR t.done_at >= $2)");
+    // Closed tasks changed since `since` (and parents and sub-tasks, for
+    // roll-ups); for the metrics only, every task changed since (the open
+    // ones unchanged are counted above). Done ones get `full` = true below
+    // only when they were changed since.
     let others = "t.parent_task_id IS NOT NULL OR t.id IN (SELECT c.parent_task_id FROM tasks c WHERE c.parent_task_id IS NOT NULL)";
-    if let Conn::File(_) = conn {
-        // The tasks with a history row since `since`, found once from the
-        // covering index `(at, task_id)` and handed back as a short list:
-        // cheaper than SQLite's `IN (subquery)` set of every row since then
-        // (built twice, for the filter and for the flag).
-        let mut recent_ids: Vec<i64> = Vec::new();
-        conn.each(recent, &args, |r| {
-            recent_ids.push(r.i(0)?);
-            Ok(())
-        })
-        .await?;
-        recent_ids.sort_unstable();
-        recent_ids.dedup();
-        let ids = format!("[{}]", recent_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+    let filter = match left {
+        Some(_) => changed.clone(),
+        None => format!("t.status IN ('done', 'cancelled') AND ({changed} OR {others})"),
+    };
+    if file {
         conn.each(
-            &format!(
-                "SELECT {columns} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
-                 WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND (t.id IN (SELECT value FROM json_each($3)) \
-                   OR t.created_at >= $2 OR t.updated_at >= $2 OR t.done_at >= $2 OR {others})"
-            ),
-            &[Arg::I(pid), Arg::I(since), Arg::S(&ids)],
+            &format!("SELECT {columns} FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id WHERE t.project_id {cond} AND {filter}"),
+            &[Arg::I(pid), Arg::I(since), Arg::S(&recent_json)],
             |r| {
                 // The SQL `changed` condition, from the row.
-                let changed = recent_ids.binary_search(&r.i(0)?).is_ok()
-                    || r.i(8)? >= since
-                    || r.i(9)? >= since
-                    || r.oi(10)?.is_some_and(|d| d >= since);
+                let changed = changed_since(since, &recent_ids, r.i(0)?, r.i(8)?, r.i(9)?, r.oi(10)?);
                 push(r, changed)
             },
         )
@@ -456,7 +566,7 @@ async fn load_window(
         conn.each(
             &format!(
                 "SELECT {columns}, CASE WHEN {changed} THEN 1 ELSE 0 END FROM tasks t LEFT JOIN task_owners o ON o.task_id = t.id \
-                 WHERE t.project_id {cond} AND t.status IN ('done', 'cancelled') AND ({changed} OR {others})"
+                 WHERE t.project_id {cond} AND {filter}"
             ),
             &args,
             |r| {
@@ -516,7 +626,7 @@ async fn load_window(
     // tasks (their original deadline and deadline moves).
     // For the metrics only, a partial task's row other than a status change
     // of a milestone task is kept as what it counts as, if anything.
-    let metrics_only = mode == Mode::Metrics;
+    let metrics_only = mode_is_metrics(mode);
     let mut changes = Vec::new();
     let tasks = &data.tasks;
     let mut history: Vec<(i64, i64, HistoryRow)> = Vec::new();
@@ -573,6 +683,9 @@ async fn load_window(
         history.extend(out.older);
         deps = out.deps;
         side_sums = out.sums;
+        if out.left.is_some() {
+            open_left_out = out.left;
+        }
         lap("second connection joined");
     }
     history.sort_unstable_by_key(|(task, id, _)| (*task, *id));
@@ -651,7 +764,15 @@ async fn load_window(
         without_burn_steps: mode == Mode::Daily,
         metrics_only,
         changes,
+        open_left_out: open_left_out.map(|mut l| {
+            l.tasks.sort_unstable_by_key(|c| c.milestone_id);
+            l.owners.sort_unstable_by_key(|g| (g.member, g.status.as_str(), g.overdue, g.due_this_week));
+            l
+        }),
     });
+    if metrics_only && data.reduced.as_ref().is_some_and(|r| r.open_left_out.is_none()) {
+        return Err(StoreError::Invalid("the open tasks left out of a metrics load were not counted".into()));
+    }
     Ok(true)
 }
 
@@ -667,19 +788,19 @@ async fn load_window(
 /// the same database; otherwise the second connection is dropped and the
 /// whole load runs sequentially on the main connection.
 struct Side {
-    conn: rusqlite::Connection,
+    conn: Reader,
     before: i64,
 }
 
 impl Side {
-    fn before(conn: rusqlite::Connection) -> Option<Side> {
+    fn before(conn: Reader) -> Option<Side> {
         let before = conn.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()?;
         Some(Side { conn, before })
     }
 
     /// The connection in a read transaction on the main connection's
     /// snapshot, or `None` (a write was committed in between).
-    fn start(self) -> Option<rusqlite::Connection> {
+    fn start(self) -> Option<Reader> {
         let c = self.conn;
         c.execute_batch("BEGIN").ok()?;
         // A read starts the snapshot (and refreshes `data_version`).
@@ -692,9 +813,82 @@ impl Side {
 /// Open tasks and owners, sent back as soon as they are read.
 type OpenTasks = Result<(Vec<TaskRow>, Vec<(i64, i64, i64)>)>;
 
+fn mode_is_metrics(mode: Mode) -> bool {
+    matches!(mode, Mode::Metrics(_))
+}
+
+/// Whether a task was created, changed (`recent`: the sorted ids of the
+/// tasks with a history row since `since`) or finished since `since`: the
+/// SQL `changed` condition of [`load_window`].
+fn changed_since(since: i64, recent: &[i64], id: i64, created_at: i64, updated_at: i64, done_at: Option<i64>) -> bool {
+    recent.binary_search(&id).is_ok() || created_at >= since || updated_at >= since || done_at.is_some_and(|d| d >= since)
+}
+
+/// The open tasks' narrow query of a metrics-only load, and the instant and
+/// week their workload is counted for.
+#[derive(Clone)]
+struct LeftSql {
+    sql: String,
+    at: WorkloadAt,
+}
+
+/// Counts the open tasks not changed since `since` from the rows of
+/// [`LeftSql`] (one per task and owner, in any order).
+struct LeftCounter<'a> {
+    at: WorkloadAt,
+    since: i64,
+    recent: &'a [i64],
+    seen: std::collections::HashSet<i64>,
+    tasks: BTreeMap<Option<i64>, (u64, u64)>,
+    owners: std::collections::HashMap<(i64, TaskStatus, bool, bool), u64>,
+}
+
+impl<'a> LeftCounter<'a> {
+    fn new(at: WorkloadAt, since: i64, recent: &'a [i64]) -> Self {
+        LeftCounter { at, since, recent, seen: Default::default(), tasks: BTreeMap::new(), owners: Default::default() }
+    }
+
+    fn row(&mut self, r: &dyn Get) -> Result<()> {
+        let id = r.i(0)?;
+        if changed_since(self.since, self.recent, id, r.i(4)?, r.i(5)?, r.oi(6)?) {
+            // Loaded with the changed tasks.
+            return Ok(());
+        }
+        let status = status_of(&r.s(2)?)?;
+        // The same deadline classes as the metrics give a loaded task.
+        let (overdue, due_this_week) = qunban_report::metrics::deadline_class(r.oi(3)?, self.at.now, self.at.week);
+        if self.seen.insert(id) {
+            let e = self.tasks.entry(r.oi(1)?).or_default();
+            e.0 += 1;
+            e.1 += u64::from(overdue);
+        }
+        if let Some(member) = r.oi(7)? {
+            *self.owners.entry((member, status, overdue, due_this_week)).or_default() += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> OpenLeftOut {
+        OpenLeftOut {
+            now: self.at.now,
+            week: self.at.week,
+            tasks: self.tasks.into_iter().map(|(milestone_id, (count, overdue))| OpenCount { milestone_id, count, overdue }).collect(),
+            owners: self
+                .owners
+                .into_iter()
+                .map(|((member, status, overdue, due_this_week), count)| OwnerCount { member, status, overdue, due_this_week, count })
+                .collect(),
+        }
+    }
+}
+
 /// The queries of the second connection.
 struct SideSql {
-    open: String,
+    /// The open tasks, or, for the metrics only, `left`.
+    open: Option<String>,
+    /// The open tasks left out, counted, with the sorted ids of the tasks
+    /// with a history row since the window start.
+    left: Option<(LeftSql, Vec<i64>)>,
     deps: String,
     older: String,
     cond: String,
@@ -706,6 +900,7 @@ struct SideOut {
     older: Vec<(i64, i64, HistoryRow)>,
     deps: Vec<(i64, i64)>,
     sums: Option<BTreeMap<(i64, i64), (i64, i64)>>,
+    left: Option<OpenLeftOut>,
 }
 
 /// The work of the second connection ([`Side`]): the open tasks (sent on
@@ -713,7 +908,7 @@ struct SideOut {
 /// sums; then, given the `full` tasks' ids (a JSON array, on `ids`), their
 /// older history rows.
 fn side_load(
-    c: rusqlite::Connection,
+    c: Reader,
     sql: &SideSql,
     pid: i64,
     since: i64,
@@ -722,9 +917,12 @@ fn side_load(
     ids: std::sync::mpsc::Receiver<String>,
 ) -> Result<SideOut> {
     let mut lap = lapper(std::env::var_os("QUNBAN_REPORT_TIMING").is_some());
-    let mut out = SideOut { older: Vec::new(), deps: Vec::new(), sums: None };
+    let mut out = SideOut { older: Vec::new(), deps: Vec::new(), sums: None, left: None };
     let (mut rows, mut owners) = (Vec::new(), Vec::new());
-    let open = each_file(&c, &sql.open, &[Arg::I(pid)], &mut |r: &dyn Get| push_task(&mut rows, &mut owners, r, false));
+    let open = match &sql.open {
+        Some(open) => each_file(&c, open, &[Arg::I(pid)], &mut |r: &dyn Get| push_task(&mut rows, &mut owners, r, false)),
+        None => Ok(()),
+    };
     lap("[second connection] open tasks");
     let failed = open.is_err();
     let _ = tx.send(open.map(|()| (rows, owners)));
@@ -744,6 +942,12 @@ fn side_load(
         burn_sums_file(&c, &sql.cond, pid, since, off, div, &mut s)?;
         out.sums = Some(s);
         lap("[second connection] burn sums");
+    }
+    if let Some((l, recent)) = &sql.left {
+        let mut counter = LeftCounter::new(l.at, since, recent);
+        each_file(&c, &l.sql, &[Arg::I(pid)], &mut |r: &dyn Get| counter.row(r))?;
+        out.left = Some(counter.finish());
+        lap("[second connection] open tasks left out, counted");
     }
     // No ids: the main thread failed and returns its error.
     let Ok(ids) = ids.recv() else { return Ok(out) };

@@ -97,7 +97,7 @@ pub async fn render(engine: &Engine, kind: &str, project: &str, date: Option<Dat
     // the metrics need whole history rows only for some tasks.
     let data = match kind {
         "daily" => store.report_window_daily(Some(p.id), &days, period.0, &ctx.tz).await?,
-        "metrics" => store.report_window_metrics(Some(p.id), &days, period.0, &ctx.tz).await?,
+        "metrics" => store.report_window_metrics(Some(p.id), &days, period.0, &ctx).await?,
         _ => store.report_window(Some(p.id), &days, period.0, &ctx.tz).await?,
     };
     Ok(match kind {
@@ -195,7 +195,7 @@ pub async fn bench(cmd: BenchCmd) -> Result<()> {
         (rows_daily, tasks_daily) = (data.history.len(), data.tasks.len());
         drop(data);
         let t = Instant::now();
-        let data = store.report_window_metrics(Some(project), &days, from, &ctx.tz).await?;
+        let data = store.report_window_metrics(Some(project), &days, from, &ctx).await?;
         let load_m = ms(t);
         let t = Instant::now();
         let m = qunban_report::compute_metrics(&data, &ctx, from, to);

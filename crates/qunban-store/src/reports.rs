@@ -13,6 +13,7 @@ mod window;
 pub(crate) use window::Readers;
 
 /// The history fields metrics read; progress, title and note rows are not loaded.
+/// The partial index `task_history_report_rows` (migration 0008) lists the same fields.
 pub const REPORT_HISTORY_FIELDS: &str = "'status', 'due', 'owners'";
 
 /// Which stand-up days to load, inclusive (`YYYY-MM-DD`).
@@ -462,8 +463,5 @@ pub async fn bench_fill(store: &Store, name: &str, tasks: u64, history: u64, mut
         progress(next, tasks);
     }
     sqlx::query("UPDATE projects SET task_seq = $2 WHERE id = $1").bind(project).bind(tasks as i64).execute(&store.pool).await?;
-    if store.backend() == crate::Backend::Sqlite {
-        sqlx::query("ANALYZE").execute(&store.pool).await?;
-    }
     Ok(project)
 }

@@ -461,7 +461,11 @@ async fn load_window(
     // metrics-only load.
     let mut recent_ids: Vec<i64> = Vec::new();
     if file || mode_is_metrics(mode) {
-        let distinct = if file { recent.to_string() } else { recent.replacen("SELECT", "SELECT DISTINCT", 1) };
+        let distinct = if file {
+            recent.replace("task_history hs", "task_history hs INDEXED BY task_history_at")
+        } else {
+            recent.replacen("SELECT", "SELECT DISTINCT", 1)
+        };
         conn.each(&distinct, &args, |r| {
             recent_ids.push(r.i(0)?);
             Ok(())
@@ -650,7 +654,10 @@ async fn load_window(
     // On the SQLite file without the join on `tasks` (one lookup per row):
     // the rows of other projects' tasks are dropped by `push`.
     let since_sql = match conn {
-        Conn::File(_) => format!("SELECT {cols} FROM task_history h WHERE h.at >= $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"),
+        // The plan is pinned: without table statistics (never gathered
+        // unless someone runs ANALYZE) SQLite prefers `(field, task_id)`
+        // and reads every row of those fields.
+        Conn::File(_) => format!("SELECT {cols} FROM task_history h INDEXED BY task_history_report_rows WHERE h.at >= $2 AND h.field IN ({REPORT_HISTORY_FIELDS})"),
         Conn::Any(_) => format!(
             "SELECT {cols} FROM task_history h JOIN tasks t ON t.id = h.task_id \
              WHERE h.at >= $2 AND h.field IN ({REPORT_HISTORY_FIELDS}) AND t.project_id {cond}"
@@ -1018,6 +1025,9 @@ fn push_task(rows: &mut Vec<TaskRow>, owners: &mut Vec<(i64, i64, i64)>, r: &dyn
 /// at the creation and forward at the change (at the creation when recorded
 /// before it) when it happened before `since`. A key gets an entry for
 /// every row that contributes to it, as a `GROUP BY` gives.
+///
+/// The status rows are read from their partial index, pinned: without
+/// table statistics SQLite may pick another.
 fn burn_sums_file(c: &rusqlite::Connection, cond: &str, pid: i64, since: i64, off: i64, div: i64, sums: &mut BTreeMap<(i64, i64), (i64, i64)>) -> Result<()> {
     // (in scope, done) of a valid status, as the SQL's `IN` lists compare.
     let flags = |v: ValueRef<'_>| -> Option<(i64, i64)> {
@@ -1043,7 +1053,8 @@ fn burn_sums_file(c: &rusqlite::Connection, cond: &str, pid: i64, since: i64, of
         },
     )?;
     let sql = format!(
-        "SELECT t.milestone_id, t.created_at, h.at, h.old_value, h.new_value FROM tasks t JOIN task_history h ON h.task_id = t.id \
+        "SELECT t.milestone_id, t.created_at, h.at, h.old_value, h.new_value \
+         FROM tasks t JOIN task_history h INDEXED BY task_history_status ON h.task_id = t.id \
          WHERE t.project_id {cond} AND t.milestone_id IS NOT NULL AND t.created_at < $2 AND h.field = 'status'"
     );
     let mut st = c.prepare_cached(&sql).map_err(sqlite_err)?;

@@ -12,7 +12,7 @@ use crate::{Ctx, Dataset, RTask};
 
 /// The export columns, in order; CSV and XLSX use these headers and the
 /// importer reads them back.
-pub const HEADERS: [&str; 10] = ["任务编号", "标题", "负责人", "状态", "进度", "优先级", "截止时间", "创建时间", "完成时间", "所属项目"];
+pub const HEADERS: [&str; 11] = ["任务编号", "标题", "负责人", "状态", "进度", "优先级", "截止时间", "创建时间", "完成时间", "所属项目", "里程碑"];
 
 /// One exported row, with local times.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +27,8 @@ pub struct ExportRow {
     pub created: DateTime,
     pub done: Option<DateTime>,
     pub project: String,
+    /// The milestone's name, or empty.
+    pub milestone: String,
 }
 
 fn local(ctx: &Ctx, t: i64) -> DateTime {
@@ -53,6 +55,7 @@ pub fn rows(data: &Dataset, ctx: &Ctx) -> Vec<ExportRow> {
             created: local(ctx, t.created_at),
             done: t.done_at.map(|d| local(ctx, d)),
             project: data.project_name(t.project_id),
+            milestone: t.milestone_id.and_then(|m| data.milestones.iter().find(|ms| ms.id == m)).map(|ms| ms.name.clone()).unwrap_or_default(),
         })
         .collect()
 }
@@ -80,6 +83,7 @@ pub fn csv(data: &Dataset, ctx: &Ctx) -> Result<Vec<u8>, csv::Error> {
                 dt_text(Some(r.created)),
                 dt_text(r.done),
                 r.project,
+                r.milestone,
             ])?;
         }
         w.flush()?;
@@ -156,7 +160,7 @@ pub fn xlsx(data: &Dataset, ctx: &Ctx) -> Result<Vec<u8>, XlsxError> {
         for (c, h) in HEADERS.iter().enumerate() {
             s.write_string_with_format(0, c as u16, *h, &bold)?;
         }
-        for (c, w) in [12, 36, 16, 10, 8, 8, 18, 18, 18, 16].iter().enumerate() {
+        for (c, w) in [12, 36, 16, 10, 8, 8, 18, 18, 18, 16, 16].iter().enumerate() {
             s.set_column_width(c as u16, *w)?;
         }
         s.set_freeze_panes(1, 0)?;
@@ -176,6 +180,9 @@ pub fn xlsx(data: &Dataset, ctx: &Ctx) -> Result<Vec<u8>, XlsxError> {
                 s.write_datetime_with_format(row, 8, excel_dt(d)?, &date)?;
             }
             s.write_string(row, 9, &r.project)?;
+            if !r.milestone.is_empty() {
+                s.write_string(row, 10, &r.milestone)?;
+            }
         }
         if !rows.is_empty() {
             s.autofilter(0, 0, rows.len() as u32, (HEADERS.len() - 1) as u16)?;

@@ -24,6 +24,8 @@ pub struct ImportRow {
     pub due: Option<i64>,
     pub project: Option<String>,
     pub note: Option<String>,
+    /// The milestone's name (created in the project when it does not exist).
+    pub milestone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,6 +137,7 @@ enum Col {
     Due,
     Project,
     Note,
+    Milestone,
     Ignored,
 }
 
@@ -149,6 +152,7 @@ fn column(h: &str) -> Col {
         "截止时间" | "截止日期" | "due" | "deadline" => Col::Due,
         "所属项目" | "项目" | "project" => Col::Project,
         "备注" | "note" => Col::Note,
+        "里程碑" | "milestone" => Col::Milestone,
         _ => Col::Ignored,
     }
 }
@@ -218,7 +222,7 @@ pub fn validate(table: &[Vec<Cell>], ctx: &Ctx) -> Result<Parsed, ImportError> {
         if cells.iter().all(|c| c.text().is_none()) {
             continue;
         }
-        let mut r = ImportRow { row, reference: None, title: String::new(), owners: vec![], status: None, progress: None, priority: None, due: None, project: None, note: None };
+        let mut r = ImportRow { row, reference: None, title: String::new(), owners: vec![], status: None, progress: None, priority: None, due: None, project: None, note: None, milestone: None };
         let mut errs = Vec::new();
         let mut err = |col: &str, msg: String| errs.push(RowError { row, column: Some(col.into()), message: msg });
         for (c, cell) in cols.iter().zip(cells.iter().chain(std::iter::repeat(&Cell::Empty))) {
@@ -268,6 +272,7 @@ pub fn validate(table: &[Vec<Cell>], ctx: &Ctx) -> Result<Parsed, ImportError> {
                 },
                 Col::Project => r.project = text,
                 Col::Note => r.note = text,
+                Col::Milestone => r.milestone = text,
                 Col::Ignored => {}
             }
         }

@@ -45,6 +45,8 @@ fn data() -> Dataset {
         t(3, 2, "一个非常非常长的标题，用来检查 ICS 的折行是否按照 75 个八位字节处理而且不会把中文字符切成两半", vec![2], Some("2026-01-20T10:00:00"), TaskStatus::Todo),
         t(4, 2, "无截止时间", vec![2], None, TaskStatus::Todo),
     ];
+    d.milestones = vec![Milestone { id: 7, project_id: 1, name: "M1 上线".into(), due_at: None, status: "open".into(), created_at: at("2026-01-10T09:00:00") }];
+    d.tasks[1].milestone_id = Some(7);
     d
 }
 
@@ -61,6 +63,7 @@ fn csv_round_trips_through_the_csv_crate_and_the_importer() {
     assert_eq!(&recs[1][3], "已完成");
     assert_eq!(&recs[0][6], "2026-01-15 15:00");
     assert_eq!(&recs[1][8], "2026-01-14 16:30");
+    assert_eq!((&recs[0][10], &recs[1][10]), ("", "M1 上线"));
     // The importer reads its own export back.
     let parsed = import::validate(&import::read_csv(&bytes).unwrap(), &ctx()).unwrap();
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
@@ -68,6 +71,7 @@ fn csv_round_trips_through_the_csv_crate_and_the_importer() {
     assert_eq!(parsed.rows[1].owners, ["张三", "李四"]);
     assert_eq!(parsed.rows[1].status, Some(TaskStatus::Done));
     assert_eq!(parsed.rows[0].due, Some(at("2026-01-15T15:00:00")));
+    assert_eq!((parsed.rows[0].milestone.as_deref(), parsed.rows[1].milestone.as_deref()), (None, Some("M1 上线")));
 }
 
 #[test]
@@ -97,6 +101,7 @@ fn xlsx_is_read_back_by_calamine_with_real_dates() {
     let parsed = import::validate(&import::read_xlsx(&bytes, Some("官网改版")).unwrap(), &ctx()).unwrap();
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     assert_eq!(parsed.rows[0].due, Some(at("2026-01-15T15:00:00")));
+    assert_eq!(parsed.rows[1].milestone.as_deref(), Some("M1 上线"));
     interop("xlsx", &bytes);
 }
 

@@ -45,7 +45,7 @@ impl Cli {
 #[test]
 fn import_dry_run_and_bad_files_write_nothing() {
     let cli = Cli::new();
-    let good = cli.write("good.csv", "标题,负责人,状态,截止时间,优先级\n写周报,张三,进行中,2026-01-20,P1\n部署,李四、王五,待办,2026-01-21 18:00,\n");
+    let good = cli.write("good.csv", "标题,负责人,状态,截止时间,优先级,里程碑\n写周报,张三,进行中,2026-01-20,P1,\n部署,李四、王五,待办,2026-01-21 18:00,,M1 上线\n");
     let out = cli.ok(&["import", "tasks", &good, "--project", "官网改版", "--dry-run"]);
     assert!(out.contains("2 rows are valid"), "{out}");
     assert_eq!(cli.task_count(), 0, "--dry-run wrote tasks");
@@ -85,6 +85,13 @@ fn import_dry_run_and_bad_files_write_nothing() {
     assert!(out.contains("2 rows are valid"), "{out}");
     let out = cli.run(&["export", "xlsx"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--output"));
+    // The milestone column round-trips: created on import, exported by name.
+    let csv = cli.ok(&["export", "csv", "--project", "官网改版"]);
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert!(lines.next().unwrap().ends_with(",所属项目,里程碑"), "{csv}");
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.iter().any(|l| l.contains("部署") && l.ends_with(",官网改版,M1 上线")), "{csv}");
+    assert!(rows.iter().any(|l| l.contains("写周报") && l.ends_with(",官网改版,")), "{csv}");
     let ics = cli.ok(&["export", "ics", "--project", "官网改版"]);
     assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2);
     let svg = cli.ok(&["export", "gantt", "--project", "官网改版"]);

@@ -17,7 +17,8 @@ use super::print_json;
 #[derive(Debug, Args)]
 pub struct ImportTasksArgs {
     /// A .csv or .xlsx file with the export's headers (任务编号, 标题,
-    /// 负责人, 状态, 进度, 优先级, 截止时间, 所属项目; 标题 and 负责人 required).
+    /// 负责人, 状态, 进度, 优先级, 截止时间, 所属项目, 里程碑; 标题 and 负责人
+    /// required; a milestone that does not exist is created).
     pub file: PathBuf,
     /// The project to create the tasks in (a 所属项目 column may name others).
     #[arg(long)]
@@ -80,6 +81,7 @@ pub async fn run(a: ImportTasksArgs, engine: &Engine) -> Result<()> {
             progress: r.progress,
             priority: r.priority,
             note: r.note.clone(),
+            milestone: r.milestone.clone(),
             ..Default::default()
         }));
     }

@@ -32,6 +32,18 @@ fn list(s: &str) -> Vec<String> {
 }
 
 impl Store {
+    /// A read transaction for a report's queries, so that they all see one
+    /// state of the database: on PostgreSQL `REPEATABLE READ, READ ONLY`
+    /// (other instances may write meanwhile); on SQLite a deferred `BEGIN`,
+    /// whose first read fixes the snapshot (WAL mode).
+    pub async fn read_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
     /// Loads one project's report data (`project_id`), or every project's
     /// (`None`). Stand-ups are loaded for `days` only.
     pub async fn report_dataset(&self, project_id: Option<i64>, days: &StandupDays) -> Result<Dataset> {
@@ -44,7 +56,7 @@ impl Store {
             Some(p) => ("= $1", p),
             None => ("> $1", 0),
         };
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.read_snapshot().await?;
         let mut data = Dataset::default();
         let timing = std::env::var_os("QUNBAN_REPORT_TIMING").is_some();
         let mut clock = std::time::Instant::now();
@@ -142,6 +154,7 @@ impl Store {
         lap("history decode");
         }
         load_small(&mut *conn, cond, pid, days, &mut data).await?;
+        conn.commit().await?;
         lap("the rest");
         Ok(data)
     }

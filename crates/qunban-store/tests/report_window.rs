@@ -206,6 +206,25 @@ async fn window_equals_full_load(db: TestDb) {
     compare(&db.store, project, &Ctx::new(BENCH_NOW, TimeZone::get("Europe/Berlin").unwrap())).await;
 }
 
+/// A report's queries share one snapshot: a write committed by another
+/// instance after the first read is not seen by the later ones (on
+/// PostgreSQL this needs more than the default READ COMMITTED).
+async fn report_reads_share_one_snapshot(db: TestDb) {
+    let store = &db.store;
+    store.init_workspace("测试", "Asia/Shanghai", qunban_core::Locale::Zh).await.unwrap();
+    store.create_project("快照", None).await.unwrap();
+    let other = Store::open(&db.url).await.unwrap();
+    let count = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM projects");
+    let mut tx = store.read_snapshot().await.unwrap();
+    let before = count().fetch_one(&mut *tx).await.unwrap();
+    other.create_project("另一个实例的项目", None).await.unwrap();
+    assert_eq!(count().fetch_one(&mut *tx).await.unwrap(), before, "the snapshot saw a later write");
+    tx.commit().await.unwrap();
+    assert_eq!(count().fetch_one(store.pool()).await.unwrap(), before + 1);
+    other.close().await;
+}
+
 on_both_backends! {
     window_equals_full_load => super::window_equals_full_load;
+    report_reads_share_one_snapshot => super::report_reads_share_one_snapshot;
 }

@@ -45,7 +45,8 @@ use crate::{Backend, Result, Store, StoreError};
 enum Conn {
     /// A read-only connection on the SQLite file, used on a blocking thread.
     File(Reader),
-    Any(sqlx::pool::PoolConnection<sqlx::Any>),
+    /// A read transaction of the pool ([`Store::read_snapshot`]).
+    Any(sqlx::Transaction<'static, sqlx::Any>),
 }
 
 #[derive(Clone, Copy)]
@@ -306,19 +307,33 @@ impl Store {
         let timing = std::env::var_os("QUNBAN_REPORT_TIMING").is_some();
         let mut lap = lapper(timing);
         let mut data = Dataset::default();
+        let file = self.report_file();
+        // Without the SQLite file's own connections, every query runs in
+        // one read transaction (one snapshot), the small tables included.
+        let mut snapshot = match file {
+            None => Some(self.read_snapshot().await?),
+            Some(_) => None,
+        };
         {
-            let mut small = self.pool.acquire().await?;
+            let mut pooled;
+            let small: &mut sqlx::AnyConnection = match &mut snapshot {
+                Some(tx) => tx,
+                None => {
+                    pooled = self.pool.acquire().await?;
+                    &mut pooled
+                }
+            };
             for r in sqlx::query(&format!("SELECT id, name FROM projects WHERE id {cond} ORDER BY id")).bind(pid).fetch_all(&mut *small).await? {
                 data.projects.push(Project { id: r.try_get("id")?, name: r.try_get("name")? });
             }
             if let (Some(p), true) = (project_id, data.projects.is_empty()) {
                 return Err(StoreError::NotFound { kind: "project", name: p.to_string() });
             }
-            load_small(&mut *small, cond, pid, days, &mut data).await?;
+            load_small(small, cond, pid, days, &mut data).await?;
         }
         lap("small tables");
         let mut done = None;
-        if let Some(path) = self.report_file() {
+        if let Some(path) = file {
             // The whole load on a blocking thread; `each` never suspends on
             // the file, so the future completes in `block_on` at once.
             let handle = tokio::runtime::Handle::current();
@@ -356,8 +371,16 @@ impl Store {
         let result = match done {
             Some(r) => r,
             None => {
-                let mut conn = Conn::Any(self.pool.acquire().await?);
-                load_window(&mut conn, None, cond, pid, since, tz, mode, &mut data, &mut lap).await
+                let tx = match snapshot.take() {
+                    Some(tx) => tx,
+                    None => self.read_snapshot().await?,
+                };
+                let mut conn = Conn::Any(tx);
+                let r = load_window(&mut conn, None, cond, pid, since, tz, mode, &mut data, &mut lap).await;
+                if let (Conn::Any(tx), Ok(_)) = (conn, &r) {
+                    tx.commit().await?;
+                }
+                r
             }
         };
         if !result? {

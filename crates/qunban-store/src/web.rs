@@ -234,6 +234,41 @@ impl Store {
             .await?)
     }
 
+    /// How long `login` stays locked at `now` (seconds), when it has had
+    /// `max` failed sign-ins within `window` seconds of the first of them.
+    pub async fn sign_in_locked_for(&self, login: &str, now: i64, max: i64, window: i64) -> Result<Option<i64>> {
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT failures, first_at FROM sign_in_failures WHERE login = $1")
+            .bind(failure_key(login))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.filter(|(n, first)| *n >= max && first + window > now).map(|(_, first)| first + window - now))
+    }
+
+    /// Counts a failed sign-in of `login` at `now`: a new window starts when
+    /// the last one (`window` seconds from its first failure) has passed.
+    /// One statement, so that instances failing at once all count.
+    pub async fn record_sign_in_failure(&self, login: &str, now: i64, window: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE first_at + $2 <= $1").bind(now).bind(window).execute(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO sign_in_failures (login, failures, first_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (login) DO UPDATE SET \
+               failures = CASE WHEN sign_in_failures.first_at + $3 <= $2 THEN 1 ELSE sign_in_failures.failures + 1 END, \
+               first_at = CASE WHEN sign_in_failures.first_at + $3 <= $2 THEN $2 ELSE sign_in_failures.first_at END",
+        )
+        .bind(failure_key(login))
+        .bind(now)
+        .bind(window)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the failed sign-ins of `login` (after a successful one).
+    pub async fn clear_sign_in_failures(&self, login: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE login = $1").bind(failure_key(login)).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, session_id: &str) -> Result<()> {
         sqlx::query("DELETE FROM web_sessions WHERE id_sha256 = $1").bind(token_digest(session_id)).execute(&self.pool).await?;
         Ok(())
@@ -443,4 +478,10 @@ fn checked_login(login: &str) -> Result<&str> {
     } else {
         Err(StoreError::Invalid("a login needs 1 to 64 letters, digits or . _ - @".into()))
     }
+}
+
+/// The key of a login's failed sign-ins: trimmed, lower-case, and bounded,
+/// since anybody can send any login.
+fn failure_key(login: &str) -> String {
+    login.trim().to_lowercase().chars().take(200).collect()
 }

@@ -217,55 +217,39 @@ pub struct Credentials {
 }
 
 /// Failed sign-ins per login: after [`MAX_FAILURES`] within
-/// [`FAILURE_WINDOW`] the login is locked until the window has passed, so a
-/// password cannot be guessed at the speed of the network. Kept in the
-/// process (several instances each keep their own count).
-static FAILURES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>> =
-    std::sync::LazyLock::new(Default::default);
-const MAX_FAILURES: u32 = 5;
-const FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-fn locked_for(login: &str) -> Option<std::time::Duration> {
-    let mut failures = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
-    failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
-    match failures.get(login) {
-        Some((n, since)) if *n >= MAX_FAILURES => Some(FAILURE_WINDOW.saturating_sub(since.elapsed())),
-        _ => None,
-    }
-}
-
-fn record_failure(login: &str) {
-    let mut failures = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
-    let entry = failures.entry(login.to_string()).or_insert((0, std::time::Instant::now()));
-    entry.0 += 1;
-}
+/// [`FAILURE_WINDOW`] (seconds, from the first failure) the login is locked
+/// until the window has passed, so a password cannot be guessed at the speed
+/// of the network. Counted in the database, so every instance on it agrees.
+const MAX_FAILURES: i64 = 5;
+const FAILURE_WINDOW: i64 = 15 * 60;
 
 /// `POST /api/v1/session`
 pub async fn sign_in(State(engine): State<Engine>, headers: HeaderMap, body: crate::web::JsonBody<Credentials>) -> Result<Response, ApiError> {
     let c = body.0;
-    let login = c.login.trim().to_lowercase();
-    if let Some(wait) = locked_for(&login) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
+    let store = engine.store();
+    let now = jiff::Timestamp::now().as_second();
+    if let Some(wait) = store.sign_in_locked_for(&c.login, now, MAX_FAILURES, FAILURE_WINDOW).await? {
+        let minutes = (wait as u64).div_ceil(60).max(1);
         let mut resp = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
             format!("too many failed sign-ins for this login; try again in {minutes} min"),
         )
         .into_response();
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
         return Ok(resp);
     }
-    let account = engine.store().account_by_login(&c.login).await?;
+    let account = store.account_by_login(&c.login).await?;
     let hash = account.as_ref().map_or(DUMMY_HASH.to_string(), |a| a.password_hash.clone());
     let ok = verify_password(c.password, hash).await;
     match account {
         Some(a) if ok => {
-            FAILURES.lock().unwrap_or_else(|e| e.into_inner()).remove(&login);
+            store.clear_sign_in_failures(&c.login).await?;
             let me = me_json(&engine, a.member_id).await?;
             signed_in(&engine, &headers, a.member_id, StatusCode::OK, json!({ "member": me })).await
         }
         _ => {
-            record_failure(&login);
+            store.record_sign_in_failure(&c.login, now, FAILURE_WINDOW).await?;
             Err(unauthorized("wrong login or password"))
         }
     }

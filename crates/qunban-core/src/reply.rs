@@ -217,6 +217,15 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         Reply::SelfKudos => {
             if zh { "😄 不能给自己点赞哦，夸夸同事吧！".into() } else { "😄 You can't thank yourself — thank a colleague!".into() }
         }
+        Reply::SettingSaved { key, value } if key.ends_with("_enabled") => {
+            let rule = key.trim_end_matches("_enabled").parse::<crate::schedule::RuleKind>();
+            let on = value == "on";
+            match (rule, zh) {
+                (Ok(r), true) => format!("⚙️ 已{}本群的{}。", if on { "开启" } else { "关闭" }, r.zh()),
+                (Ok(r), false) => format!("⚙️ {} reminders turned {} for this group.", r.en(), if on { "on" } else { "off" }),
+                (Err(_), _) => format!("⚙️ {key} = {value}"),
+            }
+        }
         Reply::SettingSaved { key, value } => {
             let name = match (key.as_str(), zh) {
                 ("morning_time", true) => "早报时间",

@@ -76,6 +76,7 @@ pub const HELP_ZH: &str = "可用命令：\n\
 /绑定 项目名 总控群|子任务群 [TASK-003]|支持群 — 把本群绑定到项目\n\
 /设置 @成员 项目经理|组长|执行人|监督|观察员 — 设置角色\n\
 /设置 早报|日报|日报截止 HH:MM，/设置 文件命名 规则，/设置 语言 中文|English — 本群SOP\n\
+/设置 早报|日报|周报|到期提醒|逾期提醒|里程碑提醒 开启|关闭 — 本群的提醒开关\n\
 /任务 /我的任务 /逾期 /本周 — 查看任务\n\
 /里程碑 名称 日期 — 添加里程碑\n\
 /目标 名称 达到4.5 6月底前，/目标 名称 当前4.2 — SMART目标与进展\n\
@@ -89,6 +90,7 @@ pub const HELP_EN: &str = "Commands:\n\
 /bind <project> master|subtask [TASK-003]|support — bind this group to a project\n\
 /role @member pm|lead|executor|supervisor|viewer — set a role\n\
 /set morning|digest|deadline HH:MM, /set file <rule>, /set lang zh|en — group SOP\n\
+/set morning|digest|weekly|due_soon|overdue|milestone on|off — this group's reminders\n\
 /tasks /mine /overdue /week — list tasks\n\
 /milestone <name> <date> — add a milestone\n\
 /goal <name> target 4.5 <deadline>, /goal <name> now 4.2 — SMART goals\n\
@@ -189,6 +191,10 @@ fn set(name: &str, args: &str) -> BotCommand {
         return usage("设置", "/设置 早报 09:00");
     };
     let value = value.join(" ");
+    // `/设置 早报 关闭` turns a reminder rule off (or on) for the group.
+    if let (Some(rule), Some(on)) = (reminder_rule(key_word), switch(&value)) {
+        return BotCommand::Setting { key: format!("{rule}_enabled"), value: if on { "on" } else { "off" }.into() };
+    }
     let key = match key_word.to_lowercase().as_str() {
         "早报" | "早上提醒" | "晨会" | "morning" => "morning_time",
         "日报" | "下午汇总" | "汇总" | "digest" => "digest_time",
@@ -196,7 +202,8 @@ fn set(name: &str, args: &str) -> BotCommand {
         "周报" | "weekly" => "weekly_time",
         "文件命名" | "文件名" | "file" => "file_rule",
         "语言" | "lang" | "language" => "locale",
-        _ => return usage("设置", "/设置 早报|日报|日报截止|周报 HH:MM，/设置 文件命名 规则，/设置 语言 中文|English"),
+        _ if reminder_rule(key_word).is_some() => return usage("设置", &format!("/设置 {key_word} 开启|关闭")),
+        _ => return usage("设置", "/设置 早报|日报|日报截止|周报 HH:MM，/设置 早报|日报|周报|到期提醒|逾期提醒|里程碑提醒 开启|关闭，/设置 文件命名 规则，/设置 语言 中文|English"),
     };
     match key {
         "file_rule" if !value.is_empty() => BotCommand::Setting { key: key.into(), value },
@@ -210,6 +217,29 @@ fn set(name: &str, args: &str) -> BotCommand {
             Some(hm) => BotCommand::Setting { key: key.into(), value: hm },
             None => usage("设置", "/设置 早报 09:00（24小时制）"),
         },
+    }
+}
+
+/// The scheduler rule (`qunban_core::schedule::RuleKind` name) a `/设置`
+/// key word names, for turning it on or off.
+fn reminder_rule(word: &str) -> Option<&'static str> {
+    Some(match word.to_lowercase().as_str() {
+        "早报" | "早上提醒" | "早间提醒" | "晨会" | "morning" => "morning",
+        "日报" | "下午汇总" | "汇总" | "digest" => "digest",
+        "周报" | "weekly" => "weekly",
+        "到期提醒" | "到期前提醒" | "due_soon" | "due-soon" => "due_soon",
+        "逾期提醒" | "逾期" | "overdue" => "overdue",
+        "里程碑提醒" | "milestone" => "milestone",
+        _ => return None,
+    })
+}
+
+/// `开启` / `关闭` (and English) → on / off.
+fn switch(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "开启" | "打开" | "开" | "启用" | "恢复" | "on" | "enable" => Some(true),
+        "关闭" | "关" | "停用" | "暂停" | "不要" | "off" | "disable" => Some(false),
+        _ => None,
     }
 }
 
@@ -383,6 +413,10 @@ mod tests {
         assert_eq!(p("/设置 日报截止 18点"), Some(BotCommand::Setting { key: "update_deadline".into(), value: "18:00".into() }));
         assert_eq!(p("/设置 语言 English"), Some(BotCommand::Setting { key: "locale".into(), value: "en".into() }));
         assert!(matches!(p("/设置 早报 25:00"), Some(BotCommand::Usage { .. })));
+        assert_eq!(p("/设置 早报 关闭"), Some(BotCommand::Setting { key: "morning_enabled".into(), value: "off".into() }));
+        assert_eq!(p("/设置 逾期提醒 开启"), Some(BotCommand::Setting { key: "overdue_enabled".into(), value: "on".into() }));
+        assert_eq!(p("/set weekly off"), Some(BotCommand::Setting { key: "weekly_enabled".into(), value: "off".into() }));
+        assert!(matches!(p("/设置 逾期提醒 9:00"), Some(BotCommand::Usage { .. })), "overdue alerts have no time of day");
         assert!(matches!(p("/设置 @张三 大王"), Some(BotCommand::Usage { .. })));
     }
 

@@ -9,6 +9,7 @@ mod support;
 
 use std::sync::Arc;
 
+use qunban_core::schedule::RuleKind;
 use qunban_core::{GroupKind, Locale, Role, TaskStatus};
 use qunban_lang::Calendar;
 use qunban_server::Engine;
@@ -138,6 +139,12 @@ async fn conversation(db: TestDb) {
     let settings = store.group_settings(master.id).await.unwrap();
     assert!(settings.contains(&("morning_time".to_string(), "09:30".to_string())));
     assert!(settings.contains(&("locale".to_string(), "zh".to_string())));
+    // The scheduler reads the chat's time and switch.
+    let rules = store.schedule_rules(master.id).await.unwrap();
+    let (morning, overdue) = (rules.rule(RuleKind::Morning), rules.rule(RuleKind::Overdue));
+    assert!(morning.enabled && morning.at == Some(jiff::civil::time(9, 30, 0, 0)), "{morning:?}");
+    assert!(!overdue.enabled, "/设置 逾期提醒 关闭 turned the overdue alerts off");
+    assert!(rules.rule(RuleKind::Milestone).enabled);
 
     // The weekly report of the first week names its stars with the reasons.
     let data = store.report_dataset(Some(web.id), &qunban_store::StandupDays::default()).await.unwrap();

@@ -92,13 +92,21 @@ fn parse_hours(s: &str) -> Vec<i64> {
     s.split(',').filter_map(|h| h.trim().trim_end_matches('h').parse().ok()).collect()
 }
 
-/// The chat `/设置` keys that move a timed rule.
-fn chat_setting_rule(key: &str) -> Option<RuleKind> {
+/// What a chat `/设置` key changes in a rule.
+enum ChatSetting {
+    /// `morning_time` …: the time of day of a timed rule.
+    Time,
+    /// `morning_enabled` …: `on` or `off`.
+    Switch,
+}
+
+/// The chat `/设置` keys that change a rule.
+fn chat_setting_rule(key: &str) -> Option<(RuleKind, ChatSetting)> {
     match key {
-        "morning_time" => Some(RuleKind::Morning),
-        "digest_time" => Some(RuleKind::Digest),
-        "weekly_time" => Some(RuleKind::Weekly),
-        _ => None,
+        "morning_time" => Some((RuleKind::Morning, ChatSetting::Time)),
+        "digest_time" => Some((RuleKind::Digest, ChatSetting::Time)),
+        "weekly_time" => Some((RuleKind::Weekly, ChatSetting::Time)),
+        _ => Some((key.strip_suffix("_enabled")?.parse().ok()?, ChatSetting::Switch)),
     }
 }
 
@@ -111,7 +119,9 @@ impl Store {
     }
 
     async fn schedule_rules_of(&self, group_ids: &[i64]) -> Result<BTreeMap<i64, GroupRules>> {
-        let mut changed: BTreeMap<(i64, RuleKind), (Rule, i64)> = BTreeMap::new();
+        // Per group and rule: the rule, and when its time and its on/off
+        // switch were last changed (each by the CLI/API or the chat).
+        let mut changed: BTreeMap<(i64, RuleKind), (Rule, i64, i64)> = BTreeMap::new();
         let rows = sqlx::query("SELECT group_id, rule, enabled, at_time, hours, updated_at FROM schedule_rules ORDER BY group_id")
             .fetch_all(&self.pool)
             .await?;
@@ -129,26 +139,43 @@ impl Store {
             if let Some(h) = hours.as_deref().map(parse_hours).filter(|h| !h.is_empty()) {
                 rule.hours = h;
             }
-            changed.insert((group_id, kind), (rule, r.try_get("updated_at")?));
+            let updated: i64 = r.try_get("updated_at")?;
+            changed.insert((group_id, kind), (rule, updated, updated));
         }
-        // Chat settings (`group_settings`, written by `/设置`). Read outside
+        // Chat settings (`group_settings`, written by `/设置`): a time
+        // (`morning_time` …) or a switch (`morning_enabled` …). Read outside
         // any transaction; a database without that table simply has none.
         if let Ok(rows) = sqlx::query("SELECT group_id, key, value, updated_at FROM group_settings").fetch_all(&self.pool).await {
             for r in &rows {
                 let key: String = r.try_get("key")?;
-                let Some(kind) = chat_setting_rule(&key) else { continue };
+                let Some((kind, setting)) = chat_setting_rule(&key) else { continue };
                 let value: String = r.try_get("value")?;
-                let Some(t) = qunban_core::schedule::rules::parse_hhmm(&value) else { continue };
                 let (group_id, updated): (i64, i64) = (r.try_get("group_id")?, r.try_get("updated_at")?);
-                let entry = changed.entry((group_id, kind)).or_insert_with(|| (Rule::default_for(kind), i64::MIN));
-                if updated >= entry.1 {
-                    entry.0.at = Some(t);
-                    entry.1 = updated;
+                let entry = changed.entry((group_id, kind)).or_insert_with(|| (Rule::default_for(kind), i64::MIN, i64::MIN));
+                match setting {
+                    ChatSetting::Time => {
+                        let Some(t) = qunban_core::schedule::rules::parse_hhmm(&value) else { continue };
+                        if updated >= entry.1 {
+                            entry.0.at = Some(t);
+                            entry.1 = updated;
+                        }
+                    }
+                    ChatSetting::Switch => {
+                        let on = match value.as_str() {
+                            "on" => true,
+                            "off" => false,
+                            _ => continue,
+                        };
+                        if updated >= entry.2 {
+                            entry.0.enabled = on;
+                            entry.2 = updated;
+                        }
+                    }
                 }
             }
         }
         let mut out: BTreeMap<i64, GroupRules> = group_ids.iter().map(|g| (*g, GroupRules::default())).collect();
-        for ((group_id, _), (rule, _)) in changed {
+        for ((group_id, _), (rule, _, _)) in changed {
             if let Some(rules) = out.get_mut(&group_id) {
                 rules.set(rule);
             }

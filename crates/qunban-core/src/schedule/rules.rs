@@ -75,6 +75,18 @@ impl RuleKind {
         }
     }
 
+    /// The name people see in English.
+    pub fn en(self) -> &'static str {
+        match self {
+            RuleKind::Morning => "Morning",
+            RuleKind::Digest => "Afternoon digest",
+            RuleKind::DueSoon => "Due-soon",
+            RuleKind::Overdue => "Overdue",
+            RuleKind::Weekly => "Weekly report",
+            RuleKind::Milestone => "Milestone",
+        }
+    }
+
     /// Whether the rule fires at a time of day (rather than relative to a
     /// deadline).
     pub fn is_timed(self) -> bool {

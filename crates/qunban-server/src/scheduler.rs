@@ -123,7 +123,7 @@ fn targets(groups: &[ScheduledGroup]) -> Vec<GroupTarget> {
 }
 
 /// Hours a deadline alert can lie before / after its deadline, over all
-/// groups' rules.
+/// groups' rules (and the quiet hours' delay).
 fn reach(groups: &[GroupTarget]) -> (i64, i64) {
     let mut before = 24;
     let mut after = 48;
@@ -132,7 +132,8 @@ fn reach(groups: &[GroupTarget]) -> (i64, i64) {
         before = before.max(g.rules.rule(RuleKind::Milestone).hours.iter().copied().max().unwrap_or(0));
         after = after.max(g.rules.rule(RuleKind::Overdue).escalation().1);
     }
-    (before + 1, after + 1)
+    // Alerts in the quiet hours are moved later (to the morning).
+    (before + 1, after + 1 + qunban_core::schedule::rules::MAX_QUIET_DELAY_HOURS)
 }
 
 /// Everything the planner needs for occurrences scheduled in `[from, to]`.

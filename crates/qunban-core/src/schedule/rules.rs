@@ -325,6 +325,29 @@ pub fn is_weekly_report_day(cal: &Calendar, date: Date) -> bool {
     })
 }
 
+/// Quiet hours, local time: a deadline alert that would fall from
+/// [`QUIET_FROM`] to [`QUIET_UNTIL`] is sent at `QUIET_UNTIL` instead, so an
+/// end-of-day deadline's overdue @-mention arrives in the morning rather
+/// than at midnight.
+pub const QUIET_FROM: Time = Time::constant(22, 0, 0, 0);
+pub const QUIET_UNTIL: Time = Time::constant(8, 0, 0, 0);
+/// The longest a deadline alert is moved by the quiet hours.
+pub const MAX_QUIET_DELAY_HOURS: i64 = 10;
+
+/// `at`, or the end of the quiet hours it falls in.
+pub fn after_quiet_hours(at: Timestamp, tz: &TimeZone) -> Timestamp {
+    let z = at.to_zoned(tz.clone());
+    let (date, time) = (z.date(), z.time());
+    let until = if time >= QUIET_FROM {
+        date.tomorrow().ok()
+    } else if time < QUIET_UNTIL {
+        Some(date)
+    } else {
+        None
+    };
+    until.and_then(|d| local_instant(d, QUIET_UNTIL, tz)).filter(|t| *t > at).unwrap_or(at)
+}
+
 fn local_instant(date: Date, time: Time, tz: &TimeZone) -> Option<Timestamp> {
     date.to_datetime(time).to_zoned(tz.clone()).ok().map(|z| z.timestamp())
 }
@@ -392,16 +415,24 @@ pub fn occurrences(
         }
     }
     let rules_of = |group_id: i64| groups.iter().find(|g| g.group_id == group_id).map(|g| &g.rules);
-    // Deadline rules.
+    // Deadline rules, out of the quiet hours. Two alerts of one family
+    // moved to the same morning make one: the later step.
+    let push_alert = |out: &mut Vec<Occurrence>, o: Occurrence| match out.last_mut() {
+        Some(prev) if prev.at == o.at && prev.family() == o.family() => *prev = o,
+        _ => out.push(o),
+    };
     for t in tasks {
         let Some(rules) = rules_of(t.group_id) else { continue };
         let mut push = |rule: RuleKind, step: Step, at: Timestamp| {
-            // An alert timed before the task existed is not for this task.
-            if inside(at) && at >= t.created_at {
-                out.push(Occurrence {
+            // An alert timed before the task existed is not for this task;
+            // a due-soon alert moved past the deadline is moot.
+            let moved = after_quiet_hours(at, tz);
+            let moot = matches!(step, Step::Before(_)) && moved >= t.due;
+            if inside(moved) && at >= t.created_at && !moot {
+                push_alert(&mut out, Occurrence {
                     rule,
                     group_id: t.group_id,
-                    at,
+                    at: moved,
                     key: format!("{rule}:t{}:{}:{}", t.task_id, t.due.as_second(), step.key()),
                     subject: Subject::Task { task_id: t.task_id, due: t.due, step },
                 });
@@ -409,7 +440,9 @@ pub fn occurrences(
         };
         let soon = rules.rule(RuleKind::DueSoon);
         if soon.enabled {
-            for h in soon.hours.iter().copied().filter(|h| *h > 0) {
+            let mut hours: Vec<i64> = soon.hours.iter().copied().filter(|h| *h > 0).collect();
+            hours.sort_unstable_by(|a, b| b.cmp(a));
+            for h in hours {
                 push(RuleKind::DueSoon, Step::Before(h), t.due - SignedDuration::from_hours(h));
             }
         }
@@ -431,13 +464,16 @@ pub fn occurrences(
         if !rule.enabled {
             continue;
         }
-        for h in rule.hours.iter().copied().filter(|h| *h > 0) {
+        let mut hours: Vec<i64> = rule.hours.iter().copied().filter(|h| *h > 0).collect();
+        hours.sort_unstable_by(|a, b| b.cmp(a));
+        for h in hours {
             let at = m.due - SignedDuration::from_hours(h);
-            if inside(at) && at >= m.created_at {
-                out.push(Occurrence {
+            let moved = after_quiet_hours(at, tz);
+            if inside(moved) && at >= m.created_at && moved < m.due {
+                push_alert(&mut out, Occurrence {
                     rule: RuleKind::Milestone,
                     group_id: m.group_id,
-                    at,
+                    at: moved,
                     key: format!("milestone:m{}:{}:{h}h", m.milestone_id, m.due.as_second()),
                     subject: Subject::Milestone { milestone_id: m.milestone_id, due: m.due, hours: h },
                 });
@@ -683,6 +719,46 @@ mod tests {
                 (format!("overdue:t7:{due}:pm"), ts("2026-01-17T15:00:00+08:00")),
             ]
         );
+    }
+
+    #[test]
+    fn night_alerts_wait_for_the_morning() {
+        let cal = Calendar::builtin();
+        let g = [group(42, GroupKind::Master)];
+        // An end-of-day deadline: the 24 h alert and every overdue step
+        // would fall at midnight; they come at 08:00. The 2 h alert (21:59)
+        // is before the quiet hours.
+        let t = [task(7, "2026-01-15T23:59:59+08:00")];
+        let occ = occurrences(&g, &t, &[], &cal, &tz(), ts("2026-01-13T00:00:00+08:00"), ts("2026-01-20T00:00:00+08:00"));
+        let got: Vec<(&str, Timestamp)> = occ.iter().filter(|o| !o.rule.is_timed()).map(|o| (o.key.rsplit(':').next().unwrap(), o.at)).collect();
+        assert_eq!(
+            got,
+            [
+                ("24h", ts("2026-01-15T08:00:00+08:00")),
+                ("2h", ts("2026-01-15T21:59:59+08:00")),
+                ("owner", ts("2026-01-16T08:00:00+08:00")),
+                ("lead", ts("2026-01-17T08:00:00+08:00")),
+                ("pm", ts("2026-01-18T08:00:00+08:00")),
+            ]
+        );
+        // A 07:00 deadline: its 2 h alert would come after the deadline, so
+        // there is none; the overdue alert at 07:00 waits until 08:00.
+        let t = [task(8, "2026-01-15T07:00:00+08:00")];
+        let occ = occurrences(&g, &t, &[], &cal, &tz(), ts("2026-01-15T00:00:00+08:00"), ts("2026-01-15T12:00:00+08:00"));
+        let got: Vec<(&str, Timestamp)> = occ.iter().filter(|o| !o.rule.is_timed()).map(|o| (o.key.rsplit(':').next().unwrap(), o.at)).collect();
+        assert_eq!(got, [("owner", ts("2026-01-15T08:00:00+08:00"))]);
+        // Two due-soon alerts moved to the same morning make one (the later step).
+        let mut rules = GroupRules::default();
+        rules.set(Rule { hours: vec![4, 2], ..Rule::default_for(RuleKind::DueSoon) });
+        let g = [GroupTarget { rules, ..group(42, GroupKind::Master) }];
+        let t = [task(9, "2026-01-15T09:30:00+08:00")];
+        let occ = occurrences(&g, &t, &[], &cal, &tz(), ts("2026-01-15T00:00:00+08:00"), ts("2026-01-15T09:00:00+08:00"));
+        let got: Vec<(&str, Timestamp)> = occ.iter().filter(|o| o.rule == RuleKind::DueSoon).map(|o| (o.key.rsplit(':').next().unwrap(), o.at)).collect();
+        assert_eq!(got, [("2h", ts("2026-01-15T08:00:00+08:00"))]);
+        // Daytime alerts are not moved.
+        assert_eq!(after_quiet_hours(ts("2026-01-15T21:59:59+08:00"), &tz()), ts("2026-01-15T21:59:59+08:00"));
+        assert_eq!(after_quiet_hours(ts("2026-01-15T08:00:00+08:00"), &tz()), ts("2026-01-15T08:00:00+08:00"));
+        assert_eq!(after_quiet_hours(ts("2026-01-15T22:00:00+08:00"), &tz()), ts("2026-01-16T08:00:00+08:00"));
     }
 
     #[test]

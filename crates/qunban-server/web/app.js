@@ -128,7 +128,8 @@ const I18N = {
 
 const LANG_KEY = 'qunban.lang';
 const DEMO_KEY = 'qunban.demoAccounts';
-const TZ = 'Asia/Shanghai';
+/** Until /me answers (the sign-in page): the default workspace zone. */
+const DEFAULT_TZ = 'Asia/Shanghai';
 const STATUSES = ['todo', 'in_progress', 'blocked', 'review', 'done', 'paused', 'cancelled'];
 const COLLAPSED = new Set(['paused', 'cancelled']);
 
@@ -362,7 +363,7 @@ function fmt(v, opts) {
   const d = toDate(v);
   if (!d) return '—';
   try {
-    return new Intl.DateTimeFormat(state.lang === 'en' ? 'en-GB' : 'zh-CN', { timeZone: TZ, hour12: false, ...opts }).format(d);
+    return new Intl.DateTimeFormat(state.lang === 'en' ? 'en-GB' : 'zh-CN', { timeZone: zone(), hour12: false, ...opts }).format(d);
   } catch (_) {
     return d.toISOString();
   }
@@ -383,16 +384,42 @@ function num(v, digits = 1) {
   return Number.isInteger(n) ? String(n) : n.toFixed(digits);
 }
 
-/** The Asia/Shanghai wall-clock value for <input type=datetime-local>. */
+/** The workspace time zone (from /me): times are shown and edited in it,
+ * whatever the browser's own zone. */
+function zone() {
+  return (state.me && state.me.time_zone) || DEFAULT_TZ;
+}
+
+/** Minutes east of UTC of the workspace zone at the instant `d`. */
+function zoneOffset(d) {
+  const p = {};
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone(), hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(d);
+  for (const { type, value } of parts) p[type] = value;
+  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return Math.round((wall - Math.floor(d.getTime() / 1000) * 1000) / 60000);
+}
+
+/** The workspace wall-clock value of an instant for <input type=datetime-local>. */
 function toLocalInput(v) {
   const d = toDate(v);
   if (!d) return '';
-  const s = new Date(d.getTime() + 8 * 3600 * 1000).toISOString();
-  return s.slice(0, 16);
+  return new Date(d.getTime() + zoneOffset(d) * 60000).toISOString().slice(0, 16);
 }
 
+/** A datetime-local value, read as workspace wall-clock time, as RFC 3339
+ * with the zone's offset at that time (daylight saving time included). */
 function fromLocalInput(s) {
-  return s ? `${s.length === 16 ? s + ':00' : s}+08:00` : null;
+  if (!s) return null;
+  const full = s.length === 16 ? `${s}:00` : s;
+  const wall = Date.parse(`${full}Z`);
+  let off = zoneOffset(new Date(wall));
+  const again = zoneOffset(new Date(wall - off * 60000));
+  if (again !== off) off = again;
+  const a = Math.abs(off);
+  return `${full}${off < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
 // -------------------------------------------------------------- router --

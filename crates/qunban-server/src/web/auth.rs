@@ -273,12 +273,14 @@ pub async fn me_json(engine: &Engine, member_id: i64) -> Result<serde_json::Valu
     let store = engine.store();
     let member = store.member(member_id).await?;
     let account = store.account_of_member(member_id).await?;
+    let time_zone = engine.workspace().await?.timezone;
     Ok(json!({
         "id": member.id,
         "name": member.display_name,
         "login": account.as_ref().map(|a| a.login.clone()),
         "is_admin": account.is_some_and(|a| a.is_admin),
         "roles": store.member_roles(member_id).await?,
+        "time_zone": time_zone,
     }))
 }
 
@@ -286,7 +288,10 @@ pub async fn me_json(engine: &Engine, member_id: i64) -> Result<serde_json::Valu
 pub async fn me(State(engine): State<Engine>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
     match &caller.member {
         Some(m) => Ok(Json(me_json(&engine, m.id).await?)),
-        None => Ok(Json(json!({ "id": null, "name": "admin token", "login": null, "is_admin": true, "roles": [] }))),
+        None => {
+            let time_zone = engine.workspace().await?.timezone;
+            Ok(Json(json!({ "id": null, "name": "admin token", "login": null, "is_admin": true, "roles": [], "time_zone": time_zone })))
+        }
     }
 }
 

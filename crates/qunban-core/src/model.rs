@@ -141,6 +141,8 @@ vocabulary!(
     }
 );
 
+// `vocabulary!` declares the enum, so `#[derive(Default)]` cannot be put on it.
+#[allow(clippy::derivable_impls)]
 impl Default for Locale {
     fn default() -> Self {
         Locale::Zh

@@ -231,14 +231,14 @@ impl Calendar {
     pub fn next_period_starting_after(&self, date: Date, name: Option<&str>) -> Option<&HolidayPeriod> {
         self.periods
             .iter()
-            .find(|p| p.start > date && name.map_or(true, |n| p.is_named(n)))
+            .find(|p| p.start > date && name.is_none_or(|n| p.is_named(n)))
     }
 
     /// The holiday period in progress on `date` or the next one (for 节后).
     pub fn next_period_ending_on_or_after(&self, date: Date, name: Option<&str>) -> Option<&HolidayPeriod> {
         self.periods
             .iter()
-            .find(|p| p.end >= date && name.map_or(true, |n| p.is_named(n)))
+            .find(|p| p.end >= date && name.is_none_or(|n| p.is_named(n)))
     }
 
     /// Whether the calendar has data covering `date`'s year.

@@ -290,7 +290,7 @@ fn milestone(args: &str, now: &Zoned, calendar: &Calendar) -> BotCommand {
 }
 
 /// Splits `达到4.5分` / `当前95%` / `target 4.5` into the number and its unit.
-fn number_after<'a>(w: &'a str, prefixes: &[&str]) -> Option<(f64, Option<String>)> {
+fn number_after(w: &str, prefixes: &[&str]) -> Option<(f64, Option<String>)> {
     let rest = prefixes.iter().find_map(|p| w.strip_prefix(p))?;
     let rest = rest.trim_start_matches([':', '：']);
     let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());

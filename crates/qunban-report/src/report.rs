@@ -134,7 +134,10 @@ fn stars(data: &Dataset, start: i64, end: i64) -> Vec<Star> {
     out
 }
 
-fn timelines(data: &Dataset) -> (HashMap<i64, &[crate::HistoryRow]>, Vec<(&RTask, Timeline)>) {
+/// Each task's history rows, and each task with its timeline.
+type Timelines<'a> = (HashMap<i64, &'a [crate::HistoryRow]>, Vec<(&'a RTask, Timeline)>);
+
+fn timelines(data: &Dataset) -> Timelines<'_> {
     let by_task = data.history_by_task();
     let tls = data.tasks.iter().map(|t| (t, Timeline::build(t, by_task.get(&t.id).copied().unwrap_or(&[])))).collect();
     (by_task, tls)

@@ -19,9 +19,11 @@ fn ctx() -> Ctx {
 }
 
 fn data() -> Dataset {
-    let mut d = Dataset::default();
-    d.projects = vec![Project { id: 1, name: "官网改版".into() }, Project { id: 2, name: "App: 二期/测试".into() }];
-    d.members = HashMap::from([(1, "张三".into()), (2, "李四".into())]);
+    let mut d = Dataset {
+        projects: vec![Project { id: 1, name: "官网改版".into() }, Project { id: 2, name: "App: 二期/测试".into() }],
+        members: HashMap::from([(1, "张三".into()), (2, "李四".into())]),
+        ..Default::default()
+    };
     let t = |id: i64, project: i64, title: &str, owners: Vec<i64>, due: Option<&str>, status: TaskStatus| RTask {
         id,
         project_id: project,

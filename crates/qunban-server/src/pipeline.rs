@@ -167,7 +167,7 @@ impl Engine {
                         None => stars.push((k.to, vec![k.reason])),
                     }
                 }
-                stars.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+                stars.sort_by_key(|s| std::cmp::Reverse(s.1.len()));
                 let lines = stars.iter().map(|(n, r)| format!("⭐ {n} ×{}：{}", r.len(), r.join("；"))).collect();
                 Ok(Reply::Listing {
                     heading: if zh { "🌟 本周之星".into() } else { "🌟 Stars of the week".into() },

@@ -55,7 +55,7 @@ impl Store {
             Some(id) => id,
             None => {
                 let name = if display_name.trim().is_empty() { user_id } else { display_name.trim() };
-                let id = member_for_name(&mut *tx, name, true).await?;
+                let id = member_for_name(&mut tx, name, true).await?;
                 sqlx::query("INSERT INTO member_identities (platform, platform_user_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                     .bind(platform)
                     .bind(user_id)
@@ -182,7 +182,7 @@ impl Store {
         for command in decision.commands {
             match command {
                 Command::CreateTask(new) => {
-                    let reply = create_task(&mut *tx, ctx, &new).await?;
+                    let reply = create_task(&mut tx, ctx, &new).await?;
                     if let Reply::Created { reference, .. } = &reply {
                         applied.created.push(reference.clone());
                         changes.push(crate::connectors::TaskChange::Created { project_id: new.project_id, reference: reference.clone() });
@@ -190,7 +190,7 @@ impl Store {
                     applied.replies.push(reply);
                 }
                 Command::UpdateTask { task_id, reference, patch, owner_names } => {
-                    let reply = update_task(&mut *tx, ctx, task_id, &reference, patch, owner_names).await?;
+                    let reply = update_task(&mut tx, ctx, task_id, &reference, patch, owner_names).await?;
                     if let Reply::Updated { reference, .. } = &reply {
                         applied.updated.push(reference.clone());
                         changes.push(crate::connectors::TaskChange::Updated { task_id });
@@ -198,7 +198,7 @@ impl Store {
                     applied.replies.push(reply);
                 }
                 Command::RecordStandup { yesterday, today, blockers } => {
-                    record_standup(&mut *tx, ctx, tz, &yesterday, &today, &blockers).await?;
+                    record_standup(&mut tx, ctx, tz, &yesterday, &today, &blockers).await?;
                     applied.replies.push(Reply::StandupRecorded { member: ctx.actor.display_name.clone() });
                 }
             }

@@ -217,7 +217,7 @@ impl Store {
 
     pub async fn member(&self, id: i64) -> Result<Member> {
         let mut conn = self.pool.acquire().await?;
-        member_by_id(&mut *conn, id).await
+        member_by_id(&mut conn, id).await
     }
 
     pub async fn members(&self) -> Result<Vec<Member>> {
@@ -225,7 +225,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(member_by_id(&mut *conn, id).await?);
+            out.push(member_by_id(&mut conn, id).await?);
         }
         Ok(out)
     }
@@ -234,7 +234,7 @@ impl Store {
     pub async fn member_by_name(&self, name: &str) -> Result<Member> {
         let mut conn = self.pool.acquire().await?;
         match find_member_by_name(&mut conn, name).await? {
-            Some(id) => member_by_id(&mut *conn, id).await,
+            Some(id) => member_by_id(&mut conn, id).await,
             None => Err(StoreError::NotFound { kind: "member", name: name.to_string() }),
         }
     }

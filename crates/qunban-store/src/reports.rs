@@ -153,7 +153,7 @@ impl Store {
         drop(rows);
         lap("history decode");
         }
-        load_small(&mut *conn, cond, pid, days, &mut data).await?;
+        load_small(&mut conn, cond, pid, days, &mut data).await?;
         conn.commit().await?;
         lap("the rest");
         Ok(data)
@@ -283,6 +283,9 @@ async fn load_small(conn: &mut sqlx::AnyConnection, cond: &str, pid: i64, days: 
     Ok(())
 }
 
+/// A generated history row: task, instant, actor, field, old and new value.
+type BenchHistoryRow = (i64, i64, i64, &'static str, Option<String>, Option<String>);
+
 /// "Now" of the generated benchmark project: 2026-11-23 12:00 (Asia/Shanghai).
 pub const BENCH_NOW: i64 = 1_795_406_400;
 
@@ -324,7 +327,7 @@ pub async fn bench_fill(store: &Store, name: &str, tasks: u64, history: u64, mut
     }
     tx.commit().await?;
     let first_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM tasks").fetch_one(&store.pool).await?;
-    let per_task = (history.saturating_sub(tasks)).max(0) as f64 / tasks.max(1) as f64;
+    let per_task = (history.saturating_sub(tasks)) as f64 / tasks.max(1) as f64;
     let mut budget = history.saturating_sub(tasks);
     let ts = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default();
     const BATCH: u64 = 2_000;
@@ -333,7 +336,7 @@ pub async fn bench_fill(store: &Store, name: &str, tasks: u64, history: u64, mut
         let end = (next + BATCH).min(tasks);
         let mut task_rows = Vec::new();
         let mut owner_rows = Vec::new();
-        let mut hist_rows: Vec<(i64, i64, i64, &'static str, Option<String>, Option<String>)> = Vec::new();
+        let mut hist_rows: Vec<BenchHistoryRow> = Vec::new();
         for i in next..end {
             let id = first_id + i as i64;
             let created = BENCH_NOW - 365 * 86_400 + rnd(365 * 86_400) as i64;

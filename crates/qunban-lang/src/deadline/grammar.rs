@@ -484,11 +484,10 @@ fn duration(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, Option<DateTime>
     if unit == U::Month && t.at(j - 1) != '个' && milli != 500 {
         return None;
     }
-    if matches!(t.at(e), 'a'..='z' | 'A'..='Z') {
+    if t.at(e).is_ascii_alphabetic() {
         return None;
     }
-    let end;
-    match t.lits(e, &["之内", "以内", "内", "之前", "以前", "前"]) {
+    let end = match t.lits(e, &["之内", "以内", "内", "之前", "以前", "前"]) {
         Some((e2, k2)) if k2 >= 3 => {
             if k2 == 5 && matches!(t.at(e2), '后' | '端' | '台') {
                 return None;
@@ -499,11 +498,11 @@ fn duration(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, Option<DateTime>
             if k2 == 2 && matches!(t.at(e2), '容' | '部' | '存' | '网' | '测') {
                 return None;
             }
-            end = e2;
+            e2
         }
-        None if unit == U::Workday => end = e,
+        None if unit == U::Workday => e,
         None => return None,
-    }
+    };
     let whole = milli / 1000;
     let frac = milli % 1000;
     let day_end = |d: Date| -> Option<DateTime> { Some(d.at(23, 59, 59, 0)) };
@@ -1140,6 +1139,9 @@ const FESTS: &[Fest] = &[
     fd("假后", Fk::AnyHoliday, Dir::After),
 ];
 
+// One block of exclusions per festival word reads better than match guards
+// that fall through to the other words' arms.
+#[allow(clippy::collapsible_match)]
 fn festival(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
     let c = t.at(i);
     if !matches!(

@@ -425,6 +425,7 @@ struct WorkloadAt {
 }
 
 /// The tasks, owners, dependencies, history, counts and burn steps.
+#[allow(clippy::too_many_arguments)]
 async fn load_window(
     conn: &mut Conn,
     side: Option<Side>,

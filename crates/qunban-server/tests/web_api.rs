@@ -29,7 +29,16 @@ struct Browser<'a> {
 }
 
 async fn spawn() -> App {
-    let db = support::sqlite().await;
+    spawn_on(support::sqlite().await).await
+}
+
+/// The same API on a fresh PostgreSQL database, or `None` when no server
+/// is configured (a failure under `QUNBAN_REQUIRE_POSTGRES=1`).
+async fn spawn_on_postgres() -> Option<App> {
+    Some(spawn_on(support::postgres().await?).await)
+}
+
+async fn spawn_on(db: support::TestDb) -> App {
     let engine = Engine::new(db.store.clone(), Arc::new(Calendar::builtin()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -209,7 +218,16 @@ async fn malformed_requests_get_json_errors() {
 
 #[tokio::test]
 async fn the_demo_is_a_realistic_project() {
-    let app = spawn().await;
+    demo_is_a_realistic_project(spawn().await).await;
+}
+
+#[tokio::test]
+async fn the_demo_is_a_realistic_project_on_postgres() {
+    let Some(app) = spawn_on_postgres().await else { return };
+    demo_is_a_realistic_project(app).await;
+}
+
+async fn demo_is_a_realistic_project(app: App) {
     let (pm, accounts) = load_demo(&app).await;
     assert_eq!(accounts.len(), 6);
     // The anonymous loader is signed in as the demo PM, an admin.
@@ -462,7 +480,18 @@ async fn managers_test_send_and_requeue() {
 /// Every documented operation was exercised and matched its schema.
 #[tokio::test]
 async fn the_openapi_document_covers_the_api() {
-    let app = spawn().await;
+    openapi_document_covers_the_api(spawn().await).await;
+}
+
+/// Every operation again on PostgreSQL, each answer checked against the
+/// same document.
+#[tokio::test]
+async fn the_openapi_document_covers_the_api_on_postgres() {
+    let Some(app) = spawn_on_postgres().await else { return };
+    openapi_document_covers_the_api(app).await;
+}
+
+async fn openapi_document_covers_the_api(app: App) {
     // The first account, then the demo loaded by that admin.
     let admin = app.browser();
     admin.get("/api/v1/setup").await;

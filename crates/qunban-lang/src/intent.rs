@@ -72,6 +72,15 @@ pub struct TaskFields {
     /// Canonical references of tasks this one depends on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// The text may be a task but does not clearly ask for one (no request
+    /// word, a bare name as subject, a hedged plan): the bot asks the sender
+    /// to confirm (`这是给 @甲 的新任务吗？回复"是"创建`) instead of creating it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tentative: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A change to an existing task, addressed by reference.

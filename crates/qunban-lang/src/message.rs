@@ -47,13 +47,15 @@ mod freetext;
 mod lex;
 mod normalize;
 mod owners;
+mod quote;
+pub mod segment;
 mod standup;
 mod template;
 mod update;
 
 use crate::intent::{Intent, MessageContext};
 
-pub use normalize::normalize;
+pub use normalize::{normalize, Normalized};
 
 /// Messages longer than this are not chat lines but pasted documents; the
 /// parser reads only their beginning so its cost stays bounded.
@@ -62,8 +64,17 @@ const MAX_BYTES: usize = 16 * 1024;
 /// What a message asks for; `[Intent::None]` when it asks for nothing.
 pub fn parse_message(text: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
     let cut = floor_char_boundary(text, MAX_BYTES);
-    let norm = normalize(&text[..cut]);
-    let t = norm.trim();
+    let norm = Normalized::new(&text[..cut]);
+    let mut intents = parse_normalized(norm.text.trim(), ctx);
+    for i in &mut intents {
+        restore_written(i, &norm);
+    }
+    intents
+}
+
+fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
+    let split = quote::split(t);
+    let t = split.reply.trim();
     if t.is_empty() {
         return vec![Intent::None];
     }
@@ -77,12 +88,80 @@ pub fn parse_message(text: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
     if !tasks.is_empty() {
         return tasks.into_iter().map(Intent::CreateTask).collect();
     }
+    let topic = split.quote.as_deref().map(quote::topic);
+    // Several lines (or `，@乙 …` clauses) that each carry an intent are
+    // read one by one, in order; otherwise the message is one sentence
+    // that may wrap.
+    let pieces = pieces(t);
+    if pieces.len() > 1 {
+        let read: Vec<Vec<Intent>> = pieces.iter().map(|p| parse_sentence(p, topic.as_deref(), ctx)).collect();
+        let acting = read.iter().filter(|r| r.iter().any(|i| *i != Intent::None)).count();
+        if acting > 1 {
+            return read.into_iter().flatten().filter(|i| *i != Intent::None).collect();
+        }
+    }
+    parse_sentence(t, topic.as_deref(), ctx)
+}
+
+/// One sentence (or a message read as one): updates by reference first,
+/// then a free-text assignment.
+fn parse_sentence(t: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Vec<Intent> {
     if let Some(updates) = update::parse(t, ctx) {
         return updates;
     }
-    match freetext::parse(t, ctx) {
+    match freetext::parse(t, topic, ctx) {
         Some(task) => vec![Intent::CreateTask(task)],
         None => vec![Intent::None],
+    }
+}
+
+/// Lines, and within a line the clauses that start with a new `@mention`
+/// after a clause break (`@甲 周三前出初稿，@乙 周四前审完`).
+fn pieces(t: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for line in t.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut start = 0;
+        let mut seen_mention = false;
+        for (i, c) in line.char_indices() {
+            if c != '@' {
+                continue;
+            }
+            let before = line[start..i].trim_end();
+            let after_break = before.ends_with([',', '，', ';', '；', '。', '!', '！']);
+            if seen_mention && after_break && !before.is_empty() {
+                out.push(line[start..i].trim());
+                start = i;
+            }
+            seen_mention = true;
+        }
+        out.push(line[start..].trim());
+    }
+    out
+}
+
+/// Titles and notes as the writer typed them (full-width punctuation,
+/// Traditional characters), though they were read from the normalized text.
+fn restore_written(intent: &mut Intent, norm: &Normalized) {
+    let fix = |s: &mut Option<String>| {
+        if let Some(v) = s.as_mut() {
+            *v = norm.restore(v);
+        }
+    };
+    match intent {
+        Intent::CreateTask(f) => {
+            fix(&mut f.title);
+            fix(&mut f.note);
+        }
+        Intent::UpdateTask(u) => {
+            fix(&mut u.title);
+            fix(&mut u.note);
+        }
+        Intent::Standup(s) => {
+            for item in s.yesterday.iter_mut().chain(s.today.iter_mut()).chain(s.blockers.iter_mut()) {
+                *item = norm.restore(item);
+            }
+        }
+        Intent::None => {}
     }
 }
 

@@ -13,6 +13,7 @@ use crate::intent::{MessageContext, TaskFields};
 use super::common::{blank, is_question};
 use super::lex::{self, is_separator, trim_punct};
 use super::owners::{mentions, NameSpan};
+use super::segment;
 
 const TASK_VERBS: &[&str] = &[
     "写", "完成", "做", "出一版", "出个", "出一", "出方案", "出图", "提交", "交", "发", "上线", "修", "改", "整理", "准备",
@@ -46,49 +47,90 @@ const TIME_HINTS: &[&str] = &[
 
 const PAST_WORDS: &[&str] = &["已经", "已", "昨天", "昨晚", "前天", "刚刚", "刚才", "上周五"];
 
+/// Opening words that acknowledge or thank: what follows is the sender's
+/// own next step (`好的，我跟产品对一下`, `收到，明天一早就去办`), said to
+/// close the exchange, not a task to track.
+const ACKS: &[&str] = &[
+    "好的", "好滴", "好嘞", "好哒", "收到", "了解", "明白", "知道了", "没问题", "OK", "ok", "Ok", "嗯", "行", "可以", "谢谢", "感谢", "多谢",
+    "辛苦", "不好意思", "抱歉", "对不起", "sorry", "Sorry", "哈哈", "好",
+];
+
+/// Words of a leave or absence notice: `我明天请假`, `周五调休`.
+const ABSENCE: &[&str] = &["请假", "调休", "休假", "年假", "病假", "事假", "婚假", "产假", "不在公司", "出差", "外出", "请个假"];
+
 /// The task the sentence assigns, or `None` when it assigns nothing.
-pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
+/// `topic` is the subject of a quoted message the sentence replies to.
+pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     let t = text.trim();
-    if reported(t) {
+    if reported(t) || is_question(t) {
         return None;
     }
     let future = contains_any(t, TIME_HINTS);
-    if is_question(t) || is_past(t, future) || (!future && contains_any(t, REACTIONS)) {
+    if is_past(t, future) || (!future && contains_any(t, REACTIONS)) {
         return None;
     }
     let ms = mentions(t);
+    let lead = leading_end(t, &ms);
+    let addressed = ms.iter().any(|m| !m.name.is_empty() && m.end <= lead);
+    // `好的，我跟产品对一下` acknowledges; `@张三 好的，…` too.
     let to_group = ms.iter().any(|m| m.name.is_empty() && is_all(&t[m.start..m.end]));
     let owners = find_owners(t, &ms, ctx);
     let persons: Vec<&NameSpan> = owners.iter().filter(|o| !o.name.is_empty()).collect();
+    let others_later = persons.iter().any(|p| p.name != ctx.sender && p.start >= lead);
+    if starts_with_any(&t[lead..], ACKS) && !others_later {
+        return None;
+    }
     // Addressed to everyone (`@所有人`, `请大家…`, `大家注意`): an
     // announcement, not a task someone can own.
-    let to_everyone = contains_any(t, &["大家", "各位", "全员", "所有人", "全体"]);
+    let to_everyone = contains_any(t, &["大家", "各位", "全员", "所有人", "全体", "同事们", "各部门", "各组"]);
     if (to_group || to_everyone) && persons.is_empty() {
         return None;
     }
+    let only_self = !persons.is_empty() && persons.iter().all(|p| t[p.start..].starts_with('我')) && !addressed;
     let cut: Vec<(usize, usize)> = owners.iter().map(|o| (o.start, o.end)).collect();
     let body = blank(t, &cut);
-    let has_verb = contains_any(&body, TASK_VERBS);
+    // Names are blanked first: `张三周五前` must not read as `三周`, nor
+    // `赵六月底` as `六月底`.
+    let deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
+    let spans: Vec<(usize, usize)> = deadlines.iter().map(|d| (d.span.start, d.span.end)).collect();
+    let predicate = blank(&body, &spans);
+    let ba = disposal(&predicate);
     let responsible = responsibility_object(t);
     // `这个bug交给王五`: handing over is itself the action.
     let handed = owners.iter().any(|o| {
         !o.name.is_empty() && ["交给", "分配给", "指派给"].iter().any(|w| t[o.start..].starts_with(w))
     });
-    if !has_verb && responsible.is_none() && !handed {
+    let takes_quote = topic.is_some() && !persons.is_empty();
+    // `我明天请假`, `李四下周休假`: an absence, unless the sentence also
+    // hands work over (`周四前把交接文档写好`).
+    if contains_any(t, ABSENCE) && !ba {
+        return None;
+    }
+    let action = ba || responsible.is_some() || handed || segment::has_action(&predicate) || contains_verb(&predicate);
+    if !action && !takes_quote {
+        return None;
+    }
+    if complains(&predicate) && !ba && !contains_any(t, REQUEST_WORDS) {
         return None;
     }
     let events = body.replace("会议室", "").replace("会议纪要", "");
-    if responsible.is_none() && contains_any(&events, EVENT_WORDS) && !contains_any(&body, &["准备", "整理", "纪要", "材料", "PPT", "ppt"]) {
+    if persons.is_empty() && responsible.is_none() && contains_any(&events, EVENT_WORDS) && !ba {
         return None;
     }
-    // Names are blanked first: `张三周五前` must not read as `三周`, nor
-    // `赵六月底` as `六月底`.
-    let deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
-    let asked = !persons.is_empty()
-        || !deadlines.is_empty()
-        || contains_any(&body, TIME_HINTS)
-        || contains_any(&body, &["把", "将"])
-        || contains_any(t, REQUEST_WORDS);
+    let requested = contains_any(t, REQUEST_WORDS);
+    let asked = if persons.is_empty() {
+        // Nobody named: an order to whoever reads it (`明天下午前把排班表
+        // 排出来`) is a task the bot asks an owner for; rules, policies and
+        // news (`7天内全额退款`) have no 把 and no request.
+        let imperative = segment::starts_with_action(predicate.trim_start());
+        ba || ((imperative || (requested && !t.contains("记得"))) && !deadlines.is_empty())
+    } else if only_self {
+        // `我周日把…清点一下`, `我来写…`: a commitment with a time or a
+        // `我来`; `我跟产品对一下` is a remark.
+        !deadlines.is_empty() || contains_any(&body, TIME_HINTS) || t.contains("我来") || t.contains("我负责") || takes_quote
+    } else {
+        true
+    };
     if !asked {
         return None;
     }
@@ -100,8 +142,60 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     }
     set_due(&mut task, &body, &deadlines);
     task.title = title(t, &cut, &deadlines, responsible);
+    if let Some(topic) = topic.filter(|_| takes_quote) {
+        if task.title.as_deref().is_none_or(refers_back) {
+            let from_quote = title(topic, &[], &[], None);
+            task.title = from_quote.or(task.title);
+        }
+    }
     task.title.as_ref()?;
     Some(task)
+}
+
+/// Whether a title only points back at something said before (`这个你跟`,
+/// `你来`, `处理`): the quoted message names the work.
+fn refers_back(title: &str) -> bool {
+    let stripped = ["这个", "这件事", "这事", "此事", "这块", "这些", "这", "它", "你来", "我来", "你", "来", "吧"]
+        .iter()
+        .fold(title.to_string(), |s, w| s.replace(w, ""));
+    stripped.chars().filter(|c| lex::is_cjk(*c) || c.is_ascii_alphanumeric()).count() <= 3
+}
+
+/// `把/将 + object + verb`: the disposal construction asks for something to
+/// be done to the object, whatever the verb is (`把清单盘一下`).
+fn disposal(p: &str) -> bool {
+    ["把", "将"].iter().any(|w| {
+        p.match_indices(w).any(|(k, _)| {
+            let after = trim_punct(&p[k + w.len()..]);
+            // `将近`, `将来`, `把关` are words, not the construction.
+            !after.starts_with(['近', '来', '要', '会']) && !p[..k].ends_with('一') && after.chars().filter(|c| lex::is_cjk(*c) || c.is_ascii_alphanumeric()).count() >= 3
+        })
+    })
+}
+
+/// A complaint or a state (`链接点不开`, `打印机又坏了`, `系统没法登录`):
+/// a negated potential or a breakdown, with nobody asked to act.
+fn complains(p: &str) -> bool {
+    const BROKEN: &[&str] = &["不开", "不了", "不上", "不进", "不到", "不动", "不出", "没法", "无法", "坏了", "挂了", "崩了", "卡死", "报错", "失败了", "不对劲", "有问题"];
+    contains_any(p, BROKEN)
+}
+
+fn contains_verb(s: &str) -> bool {
+    TASK_VERBS.iter().any(|w| {
+        s.match_indices(w).any(|(k, _)| !s[..k].ends_with(['不', '没', '别', '未']))
+    })
+}
+
+fn starts_with_any(s: &str, words: &[&str]) -> bool {
+    let s = s.trim_start();
+    words.iter().any(|w| {
+        s.starts_with(w) && {
+            let rest = &s[w.len()..];
+            // `好的` but not `好好…`/`行程`: the word must stand alone.
+            rest.is_empty() || rest.starts_with(|c: char| lex::is_separator(c) || matches!(c, '啊' | '呀' | '哈' | '的' | '滴' | '嘞' | '!' | '~' | '，'))
+                || w.chars().count() >= 2
+        }
+    })
 }
 
 fn contains_any(s: &str, words: &[&str]) -> bool {

@@ -30,6 +30,14 @@ pub fn trim_punct(s: &str) -> &str {
     })
 }
 
+/// Trims a note: whitespace and separators at the start, whitespace and
+/// commas at the end, but a sentence's own final `。`, `！`, `？` or `…`
+/// stays, as the writer typed it.
+pub fn trim_note(s: &str) -> &str {
+    let s = s.trim_start_matches(|c: char| is_separator(c) && !matches!(c, '(' | '（' | '"' | '“' | '「' | '《'));
+    s.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | ';' | '；' | '、' | ':' | '：'))
+}
+
 /// A task reference found in the text, already canonical (`TASK-001`, `3`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefMatch {
@@ -71,13 +79,20 @@ fn ref_body(s: &str, hashed: bool) -> Option<(String, usize)> {
     if digits == 0 || digits > 9 {
         return None;
     }
-    let end = j + digits;
+    let mut end = j + digits;
+    // `QA-2026-017`: further `-digits` groups belong to the code.
+    while letters > 0 && dashed && b.get(end) == Some(&b'-') && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        end += 1 + b[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    }
     // A reference ends at a word boundary: `#3a` or `TASK-1x` are not refs.
     if b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
     let prefix = s[..letters].to_ascii_uppercase();
     let number = &s[j..end];
+    if number.contains('-') {
+        return Some((format!("{prefix}-{number}"), end));
+    }
     if letters == 0 {
         return hashed.then(|| (number.to_string(), end));
     }
@@ -133,6 +148,22 @@ const STATUS_WORDS: &[(&str, &str)] = &[
     ("搁置", "paused"),
     ("挂起", "paused"),
     ("paused", "paused"),
+    ("重新打开", "in_progress"),
+    ("重新开启", "in_progress"),
+    ("重开", "in_progress"),
+    ("reopen", "in_progress"),
+    ("退回", "in_progress"),
+    ("打回", "in_progress"),
+    ("驳回", "in_progress"),
+    ("提交审核", "review"),
+    ("提交审批", "review"),
+    ("已提交", "review"),
+    ("已送审", "review"),
+    ("送审", "review"),
+    ("审核中", "review"),
+    ("审批中", "review"),
+    ("待审批", "review"),
+    ("待确认", "review"),
     ("待验收", "review"),
     ("待审核", "review"),
     ("待review", "review"),
@@ -277,17 +308,72 @@ pub fn find_progress(s: &str) -> Option<ProgressMatch> {
     }
 }
 
-/// `进度` followed by a number (`进度60`, `进度: 60 %`, `进度到60%`).
+/// `进度` (or `完成了`) followed by a number: `进度60`, `进度: 60 %`,
+/// `进度到60%`, `进度七成` (70), `进度百分之四十五` (45).
 fn keyword_progress(s: &str) -> Option<ProgressMatch> {
-    let k = s.find("进度")?;
-    let after = k + "进度".len();
-    let skip: usize = s[after..]
-        .char_indices()
-        .take_while(|&(_, c)| c.is_whitespace() || matches!(c, ':' | '到' | '为' | '是' | '已' | '达' | '了' | '从'))
-        .map(|(_, c)| c.len_utf8())
-        .sum();
-    let (value, end) = number_at(s, after + skip)?;
-    Some(ProgressMatch { value, start: k, end })
+    ["进度", "完成度", "完成了", "做了", "完成"].iter().find_map(|kw| {
+        s.match_indices(kw).find_map(|(k, _)| {
+            let after = k + kw.len();
+            let skip: usize = s[after..]
+                .char_indices()
+                .take_while(|&(_, c)| c.is_whitespace() || matches!(c, ':' | '到' | '为' | '是' | '已' | '达' | '了' | '从' | '约' | '大' | '概' | '差' | '不' | '多'))
+                .map(|(_, c)| c.len_utf8())
+                .sum();
+            let at = after + skip;
+            let found = number_at(s, at).or_else(|| chinese_share(s, at));
+            // Only `进度` takes a bare number; after a verb the figure must
+            // be a share (`完成了60%`, `完成了七成`), not `完成了3个`.
+            let (value, end) = found?;
+            let share = s[..end].ends_with('%') || s[..end].ends_with('成') || s[at..].starts_with("百分之");
+            (*kw == "进度" || *kw == "完成度" || share).then_some(ProgressMatch { value, start: k, end })
+        })
+    })
+}
+
+/// `七成` (70), `五成` (50), `百分之四十五` (45), `百分之90` (90), at `j`.
+fn chinese_share(s: &str, j: usize) -> Option<(Option<u32>, usize)> {
+    let rest = &s[j..];
+    if let Some(r) = rest.strip_prefix("百分之") {
+        let start = j + "百分之".len();
+        if let Some((v, end)) = number_at(s, start) {
+            return Some((v, end));
+        }
+        let (v, len) = chinese_int(r)?;
+        return Some((Some(v), start + len));
+    }
+    let (v, len) = chinese_int(rest)?;
+    let after = &rest[len..];
+    if after.starts_with('成') && v <= 10 {
+        return Some((Some(v * 10), j + len + '成'.len_utf8()));
+    }
+    None
+}
+
+/// A Chinese numeral below 1000 at the start of `s` (`四十五`, `九十`,
+/// `十`, `两`), with its byte length.
+pub fn chinese_int(s: &str) -> Option<(u32, usize)> {
+    let digit = |c: char| "零一二三四五六七八九".find(c).map(|k| (k / 3) as u32).or((c == '两').then_some(2));
+    let mut total = 0u32;
+    let mut cur: Option<u32> = None;
+    let mut len = 0;
+    for c in s.chars() {
+        if let Some(d) = digit(c) {
+            cur = Some(d);
+        } else if c == '十' {
+            total += cur.unwrap_or(1) * 10;
+            cur = None;
+        } else if c == '百' {
+            total += cur.unwrap_or(1) * 100;
+            cur = None;
+        } else {
+            break;
+        }
+        len += c.len_utf8();
+    }
+    if len == 0 {
+        return None;
+    }
+    Some((total + cur.unwrap_or(0), len))
 }
 
 /// The last `N%` figure in the text.

@@ -101,7 +101,8 @@ pub fn parse(text: &str, ctx: &MessageContext<'_>) -> Vec<TaskFields> {
     let mut current = Block::default();
     for (k, m) in markers.iter().enumerate() {
         let end = markers.get(k + 1).map_or(text.len(), |n| n.start);
-        let value = clean_value(&text[m.value_start..end]);
+        let raw = &text[m.value_start..end];
+        let value = if m.field == Field::Note { lex::trim_note(raw.trim()) } else { clean_value(raw) };
         if current.starts_new_block(m.field) {
             tasks.extend(current.finish());
             current = Block::default();

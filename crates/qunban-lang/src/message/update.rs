@@ -164,9 +164,36 @@ fn read_segment(text: &str, s: usize, e: usize, ctx: &MessageContext<'_>, u: &mu
     read_status(&seg, s, due_end, u);
 }
 
+/// Whether a completion word at `start..end` states that the task is done:
+/// not hedged before, not taken back after, not a plan.
+fn completion_stated(seg: &str, s: usize, start: usize, end: usize) -> bool {
+    let before = seg[s..start].trim_end();
+    let clause_start = before.rfind([',', '，', ';', '；', '。', '\n']).map_or(0, |k| k + before[k..].chars().next().map_or(1, char::len_utf8));
+    let clause = &before[clause_start..];
+    let word = &seg[start..end];
+    let near: String = {
+        let cs: Vec<char> = clause.chars().collect();
+        cs[cs.len().saturating_sub(3)..].iter().collect()
+    };
+    let hedged = HEDGES.iter().any(|h| if h.chars().count() == 1 { near.contains(h) } else { clause.contains(h) });
+    if hedged && !word.starts_with('已') {
+        return false;
+    }
+    if seg[start..].starts_with("完成了一") || seg[start..].starts_with("完成一") {
+        return false;
+    }
+    let after = &seg[end..];
+    if REMAINDERS.iter().any(|r| after.contains(r)) {
+        return false;
+    }
+    let stated = word.starts_with('已') || after.trim_start().starts_with('了') || word.ends_with('了') || word == "√";
+    let planned = PLAN_TIMES.iter().any(|t| clause.contains(t));
+    !(planned && !stated)
+}
+
 fn read_note(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
     let Some((ks, ke)) = find_any(&seg[s..], NOTE_WORDS) else { return };
-    let value = trim_punct(&seg[s + ke..]);
+    let value = lex::trim_note(&seg[s + ke..]);
     if !value.is_empty() {
         u.note = Some(value.to_string());
     }
@@ -211,9 +238,11 @@ fn read_progress(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize,
     u.progress = p.value.filter(|&v| v <= 100).and_then(|v| u8::try_from(v).ok());
     let mut start = s + p.start;
     // `完成60%`, `完成了60%`: the verb belongs to the figure.
-    for verb in ["完成度", "完成率", "完成了", "完成", "做了", "搞了"] {
-        if seg[..start].trim_end().ends_with(verb) {
-            start = seg[..start].trim_end().len() - verb.len();
+    let bare = seg[start..].starts_with(|c: char| c.is_ascii_digit());
+    for verb in if bare { &["完成度", "完成率", "完成了", "完成", "做了", "搞了"][..] } else { &[][..] } {
+        let verb = *verb;
+        if seg[..start].ends_with(verb) {
+            start -= verb.len();
             break;
         }
     }
@@ -254,15 +283,11 @@ fn read_due(
             return Some(ce);
         }
     }
-    // Without a verb, only a bounded phrase (`周五前`) sets a deadline:
-    // `#3 今天已完成` mentions today without moving anything.
-    let m = found.iter().filter(in_seg).find(|m| {
-        let t = text[m.span.clone()].trim_end();
-        ["前", "之前", "以前", "内", "之内", "为止"].iter().any(|w| t.ends_with(w))
-    })?;
-    u.due = Some(m.at.clone());
-    used.push((m.span.start, m.span.end));
-    Some(m.span.end)
+    // Without a change word a date is a remark (`节前其实就联调完了`,
+    // `应该周三前能交`): it moves nothing, but a done word after it is a
+    // plan, not a fact.
+    let _ = text;
+    found.iter().filter(in_seg).map(|m| m.span.end).next()
 }
 
 fn read_priority(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
@@ -288,10 +313,32 @@ fn read_priority(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize,
     }
 }
 
+/// Words that hedge a completion (`快完成了`, `基本弄完了`, `应该好了吧`):
+/// the writer does not say it is done, so the bot must not either.
+const HEDGES: &[&str] = &[
+    "快", "就快", "马上", "即将", "差不多", "基本", "基本上", "大致", "大体", "大概", "应该", "理论上", "估计", "可能", "也许", "或许",
+    "争取", "预计", "计划", "准备", "打算", "力争", "尽量", "能", "会", "要", "将", "差一点", "接近", "不算", "别标", "不要标", "先别",
+    "不能算", "算不上", "没", "未", "不", "部分", "一半",
+];
+
+/// What follows a completion word and takes it back: `写完了 还差联调`,
+/// `完成了一部分`, `做完了但是还要改`.
+const REMAINDERS: &[&str] = &[
+    "还差", "还剩", "剩下", "就剩", "只剩", "还有", "还要", "还得", "还需", "还没", "但是", "但", "不过", "只是", "一部分", "部分",
+    "一半", "吧", "吗", "?", "？", "没有", "待",
+];
+
+/// Time words that make a completion a plan when no `了` follows
+/// (`今天搞定`, `明天完成`).
+const PLAN_TIMES: &[&str] = &["今天", "今晚", "明天", "后天", "下午", "晚上", "一会", "稍后", "回头", "待会", "等会", "本周", "这周", "下周", "周"];
+
 fn read_status(seg: &str, s: usize, due_end: Option<usize>, u: &mut TaskUpdate) {
     let Some(m) = lex::find_status(&seg[s..]) else { return };
     let (start, end) = (s + m.start, s + m.end);
     let word = &seg[start..end];
+    if m.status == "done" && !completion_stated(seg, s, start, end) {
+        return;
+    }
     // `#3 周五前完成` states when it will be done, not that it is.
     let before = seg[s..start].trim_end();
     let planned = ["预计", "计划", "争取", "准备", "打算", "应该", "会", "要", "将", "能"]

@@ -119,20 +119,24 @@ fn parse_sentence(t: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Vec
 /// after a clause break (`@甲 周三前出初稿，@乙 周四前审完`).
 fn pieces(t: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    for line in t.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    // A heading line (`今天分工：`) introduces the lines after it.
+    let heading = |l: &str| l.ends_with([':', '：']) && !l.contains('@') && !l.contains('#');
+    for line in t.lines().map(str::trim).filter(|l| !l.is_empty() && !heading(l)) {
         let mut start = 0;
-        let mut seen_mention = false;
+        // A clause that already addressed someone or a task (`@甲 …`,
+        // `#41 已完成`) ends where the next `@乙` starts.
+        let mut seen = line.starts_with('#');
         for (i, c) in line.char_indices() {
             if c != '@' {
                 continue;
             }
             let before = line[start..i].trim_end();
             let after_break = before.ends_with([',', '，', ';', '；', '。', '!', '！']);
-            if seen_mention && after_break && !before.is_empty() {
+            if seen && after_break && !before.is_empty() {
                 out.push(line[start..i].trim());
                 start = i;
             }
-            seen_mention = true;
+            seen = true;
         }
         out.push(line[start..].trim());
     }
@@ -151,10 +155,12 @@ fn restore_written(intent: &mut Intent, norm: &Normalized) {
         Intent::CreateTask(f) => {
             fix(&mut f.title);
             fix(&mut f.note);
+            f.owners.iter_mut().for_each(|o| *o = norm.restore(o));
         }
         Intent::UpdateTask(u) => {
             fix(&mut u.title);
             fix(&mut u.note);
+            u.owners.iter_mut().for_each(|o| *o = norm.restore(o));
         }
         Intent::Standup(s) => {
             for item in s.yesterday.iter_mut().chain(s.today.iter_mut()).chain(s.blockers.iter_mut()) {

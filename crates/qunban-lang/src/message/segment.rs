@@ -25,7 +25,7 @@ pub fn warm_up() {
 /// verb is one of these asks nobody to do anything.
 const NOT_ACTIONS: &[&str] = &[
     "是", "有", "在", "觉得", "认为", "知道", "希望", "感觉", "喜欢", "谢谢", "感谢", "辛苦", "抱歉", "没有", "看到", "听说", "记得",
-    "好像", "似乎", "来", "去", "回", "到", "回来", "回去", "出去", "过来", "过去", "上班", "下班", "休息", "在家", "放假", "见", "见面", "吃饭", "像", "叫", "姓", "属于", "等于", "值得", "麻烦", "需要", "应该", "可以", "能", "会", "要", "想", "打扰",
+    "好像", "似乎", "来", "去", "回", "到", "回来", "回去", "出去", "过来", "过去", "上班", "下班", "休息", "在家", "放假", "见", "见面", "吃饭", "无", "没", "像", "叫", "姓", "属于", "等于", "值得", "麻烦", "需要", "应该", "可以", "能", "会", "要", "想", "打扰",
 ];
 
 /// A word of the text with its part-of-speech tag (jieba's ICTCLAS set:
@@ -82,6 +82,19 @@ fn first_action_in(ws: &[Word<'_>]) -> Option<usize> {
             && !w.text.contains('不')
             && !k.checked_sub(1).is_some_and(|p| matches!(ws[p].text, "不" | "没" | "没有" | "别" | "未" | "不要" | "不用" | "无需" | "甭"))
     })
+}
+
+/// Whether every verb of the text states, moves or feels (`来公司`,
+/// `出去一趟`), so the text asks for no work; false when it has no verb.
+pub fn only_non_actions(text: &str) -> bool {
+    let ws = words(text);
+    let verbs: Vec<&Word<'_>> = ws.iter().filter(|w| w.tag.starts_with('v')).collect();
+    !verbs.is_empty() && verbs.iter().all(|w| NOT_ACTIONS.contains(&w.text))
+}
+
+/// Whether the text names a thing (a common noun; names and places aside).
+pub fn has_noun(text: &str) -> bool {
+    words(text).iter().any(|w| matches!(w.tag, "n" | "nz" | "vn" | "eng" | "nt") && w.text.chars().count() >= 2)
 }
 
 /// Whether the word at the start of `text` is tagged as a person's name.

@@ -40,6 +40,8 @@ const HEADERS: &[(&str, Kind)] = &[
     ("今日计划", Kind::Plan),
     ("今天计划", Kind::Plan),
     ("今天要做", Kind::Plan),
+    ("本周计划", Kind::Plan),
+    ("计划", Kind::Plan),
     ("明日计划", Kind::NextPlan),
     ("明天计划", Kind::NextPlan),
     ("明日工作", Kind::NextPlan),
@@ -134,7 +136,9 @@ fn find_headers(text: &str) -> Vec<Header> {
 }
 
 fn header_at(text: &str, i: usize) -> Option<Header> {
-    let before = text[..i].trim_end_matches([' ', '#', '*']);
+    // Bullets and emoji markers (`🔹昨天：`, `✅昨天：`, `- 今天:`) open a
+    // line as well as its start does.
+    let before = text[..i].trim_end_matches([' ', '#', '*', '√', '-', '•', '·', '>', '▪', '●', '○', '■', '□', '◆', '★', '☆']);
     let opened = match before.chars().next_back() {
         None | Some('\n' | ';' | '；' | '。' | ',' | '，' | '【' | '[') => true,
         Some(c) => c.is_ascii_digit() || c == '.' || c == '、',

@@ -97,7 +97,9 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
         let read: Vec<Vec<Intent>> = pieces.iter().map(|p| parse_sentence(p, topic.as_deref(), ctx)).collect();
         let acting = read.iter().filter(|r| r.iter().any(|i| *i != Intent::None)).count();
         if acting > 1 {
-            return read.into_iter().flatten().filter(|i| *i != Intent::None).collect();
+            let mut out: Vec<Intent> = read.into_iter().flatten().filter(|i| *i != Intent::None).collect();
+            shared_deadline(t, &mut out, ctx);
+            return out;
         }
     }
     parse_sentence(t, topic.as_deref(), ctx)
@@ -112,6 +114,25 @@ fn parse_sentence(t: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Vec
     match freetext::parse(t, topic, ctx) {
         Some(task) => vec![Intent::CreateTask(task)],
         None => vec![Intent::None],
+    }
+}
+
+/// `今天下班前：@甲 …；@乙 …`: a deadline in the heading before the first
+/// assignment applies to every assignment that names none of its own.
+fn shared_deadline(t: &str, intents: &mut [Intent], ctx: &MessageContext<'_>) {
+    let head_end = t.find(['@', '\n']).unwrap_or(0);
+    let head = t[..head_end].trim_end();
+    if !head.ends_with([':', '：']) {
+        return;
+    }
+    let found = crate::deadline::find_deadlines(head, &ctx.now, ctx.calendar);
+    let [only] = found.as_slice() else { return };
+    for i in intents {
+        if let Intent::CreateTask(f) = i {
+            if f.due.is_none() && f.due_candidates.is_empty() && f.due_text.is_none() {
+                f.due = Some(only.at.clone());
+            }
+        }
     }
 }
 

@@ -158,6 +158,11 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
         return None;
     }
     let mut task = TaskFields::default();
+    // `王五来处理这个问题`, `老李明天去工地报验`: a bare name as the subject,
+    // with no @, no 你, no request and no 把, may report a plan as well as
+    // assign work; the bot asks before creating it.
+    let bare = |p: &&NameSpan| t[p.start..p.end] == p.name && !p.name.starts_with('我');
+    task.tentative = !persons.is_empty() && persons.iter().all(bare) && !ba && !requested && !handed && topic.is_none();
     for o in &persons {
         if !task.owners.contains(&o.name) {
             task.owners.push(o.name.clone());

@@ -114,10 +114,11 @@ fn task_error_in_words(subject: &str, error: &TaskError, locale: Locale) -> Stri
     let r = if subject.starts_with("TASK-") { subject.to_string() } else { "3".to_string() };
     match error {
         TaskError::ProgressOutOfRange(v) => {
+            let example = if subject.starts_with("TASK-") { format!("#{subject} 进度60%") } else { "【进度】60%".to_string() };
             if zh {
-                format!("进度要在 0 到 100 之间（收到 {v}）。请重新发送，例如：#{r} 进度60%")
+                format!("进度要在 0 到 100 之间（收到 {v}）。请重新发送，例如：{example}")
             } else {
-                format!("progress must be between 0 and 100 (got {v}). Send it again, e.g. #{r} 进度60%")
+                format!("progress must be between 0 and 100 (got {v}). Send it again, e.g. {example}")
             }
         }
         TaskError::ClosedTask { reference, status } => {
@@ -386,8 +387,8 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             if zh { format!("⚙️ 已设置{name}：{value}") } else { format!("⚙️ {name} set to {value}") }
         }
         Reply::NeedsManager { what } => match (what, zh) {
-            (ManagerAction::AppointManager, true) => "🙏 抱歉，只有项目经理可以任命项目经理、组长或监督。请项目经理发送这条命令，例如：/设置 @李四 组长".to_string(),
-            (ManagerAction::AppointManager, false) => "🙏 Sorry, only a PM may appoint a PM, lead or supervisor. Ask the PM to send it, e.g. /role @李四 lead".to_string(),
+            (ManagerAction::AppointManager, true) => "🙏 抱歉，只有项目经理可以任命项目经理、组长或监督。请项目经理发送这条命令，例如：/设置 @成员 组长".to_string(),
+            (ManagerAction::AppointManager, false) => "🙏 Sorry, only a PM may appoint a PM, lead or supervisor. Ask the PM to send it, e.g. /role @member lead".to_string(),
             (_, true) => format!("🙏 抱歉，只有项目经理或组长可以{}。请项目经理或组长发送这条命令。", what.zh()),
             (_, false) => format!("🙏 Sorry, only a PM or a lead may {}. Ask a PM or lead to send this command.", what.en()),
         },
@@ -407,7 +408,14 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         },
         Reply::Invalid { subject, error } => {
             let why = task_error_in_words(subject, error, locale);
-            if zh { format!("⚠️「{subject}」未更改：{why}") } else { format!("⚠️ \"{subject}\" not changed: {why}") }
+            // The subject is a task's reference, or the title of one not created.
+            let existing = subject.starts_with("TASK-");
+            match (existing, zh) {
+                (true, true) => format!("⚠️「{subject}」未更改：{why}"),
+                (false, true) => format!("⚠️「{subject}」未创建：{why}"),
+                (true, false) => format!("⚠️ \"{subject}\" not changed: {why}"),
+                (false, false) => format!("⚠️ \"{subject}\" not created: {why}"),
+            }
         }
     }
 }
@@ -631,6 +639,17 @@ mod tests {
             assert!(["send", "Send", "Ask", "ask", "write", "reopen it first: #"].iter().any(|w| en.contains(w)), "no way forward in: {en}");
             assert!(zh.contains('/') || zh.contains('#') || zh.contains("【") || zh.contains("请项目经理") || zh.contains("换一个"), "nothing to type in: {zh}");
         }
+    }
+
+    #[test]
+    fn a_progress_refusal_shows_how_to_write_it() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let r = Reply::Invalid { subject: "TASK-003".into(), error: TaskError::ProgressOutOfRange(150) };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「TASK-003」未更改：进度要在 0 到 100 之间（收到 150）。请重新发送，例如：#TASK-003 进度60%");
+        let r = Reply::Invalid { subject: "需求文档".into(), error: TaskError::ProgressOutOfRange(150) };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「需求文档」未创建：进度要在 0 到 100 之间（收到 150）。请重新发送，例如：【进度】60%");
+        let r = Reply::Invalid { subject: "TASK-003".into(), error: TaskError::CancelledToDone };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「TASK-003」未更改：已取消的任务不能直接标记完成。请先发送：#TASK-003 进行中，再发送：#TASK-003 已完成");
     }
 
     #[test]

@@ -79,11 +79,11 @@ fn change(command: AdminCommand) -> AdminDecision {
 /// The member a command names: a display name, an alias, or a clearly new
 /// name (registered by storage). A name that could be someone already known
 /// is asked about instead of becoming a phantom member.
-fn member_named(name: &str, snap: &AdminSnapshot) -> Result<String, AdminDecision> {
+fn member_named(name: &str, snap: &AdminSnapshot) -> Result<String, Box<AdminDecision>> {
     match snap.people.resolve(name) {
         NameMatch::Member(p) => Ok(p.name),
         NameMatch::New => Ok(clean(name).to_string()),
-        NameMatch::Unsure(candidates) => Err(say(Reply::AskWhichMember { name: clean(name).to_string(), candidates })),
+        NameMatch::Unsure(candidates) => Err(Box::new(say(Reply::AskWhichMember { name: clean(name).to_string(), candidates }))),
     }
 }
 
@@ -153,7 +153,7 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
             }
             match member_named(member, snap) {
                 Ok(member) => change(AdminCommand::SetRole { project_id: p.id, member, role }),
-                Err(ask) => ask,
+                Err(ask) => *ask,
             }
         }
         BotCommand::List { scope } => match &snap.project {
@@ -189,7 +189,7 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
             let Some(p) = &snap.project else { return need_project() };
             let owner = match owner.as_deref().map(|o| member_named(o, snap)).transpose() {
                 Ok(owner) => owner,
-                Err(ask) => return ask,
+                Err(ask) => return *ask,
             };
             change(AdminCommand::AddRisk {
                 project_id: p.id,
@@ -204,7 +204,7 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
         BotCommand::Kudos { member, reason } => {
             let member = match member_named(member, snap) {
                 Ok(m) => m,
-                Err(ask) => return ask,
+                Err(ask) => return *ask,
             };
             if member == snap.actor.name {
                 return say(Reply::SelfKudos);

@@ -98,7 +98,7 @@ fn could_mean(name: &str, member: &str) -> bool {
     if n == m {
         return true;
     }
-    let latin = |s: &str| s.chars().all(|c| c.is_ascii());
+    let latin = |s: &str| s.is_ascii();
     if latin(&n) && latin(&m) {
         return could_mean_latin(name, member);
     }

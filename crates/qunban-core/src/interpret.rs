@@ -222,12 +222,11 @@ fn apply_update(task: &Task, u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) 
         note: u.note.clone(),
         owners: None,
     };
-    let owner_names = match u.owners.is_empty() {
-        true => None,
-        false => match resolve_owners(&u.owners, snap, d) {
-            Some(names) => Some(names),
-            None => return,
-        },
+    let owner_names = if u.owners.is_empty() {
+        None
+    } else {
+        let Some(names) = resolve_owners(&u.owners, snap, d) else { return };
+        Some(names)
     };
     if patch.is_empty() && owner_names.is_none() {
         d.replies.push(Reply::NothingToChange { reference: subject });

@@ -10,7 +10,8 @@ use qunban_lang::command::{BindKind, BotCommand, Level, ListScope};
 
 use crate::interpret::{canonical_reference, Actor, ProjectRef};
 use crate::model::{GroupKind, Role};
-use crate::reply::Reply;
+use crate::people::{alias_key, clean, Directory, NameMatch};
+use crate::reply::{ManagerAction, Reply};
 
 /// What the interpreter needs to know to decide about a slash command.
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct AdminSnapshot {
     /// For `/绑定`: the named project if it exists, with whether it has
     /// managers and the sender's roles in it.
     pub bind_target: Option<(ProjectRef, bool, Vec<Role>)>,
+    /// Members and aliases, for the names commands mention.
+    pub people: Directory,
 }
 
 /// A change a slash command asks for, executed by storage.
@@ -35,6 +38,9 @@ pub enum AdminCommand {
     RecordDecision { project_id: Option<i64>, text: String },
     GiveKudos { project_id: Option<i64>, member: String, reason: String },
     SetSetting { key: String, value: String },
+    /// From now on `alias` means this member; `previous` is the member it
+    /// meant until now, if another.
+    SetAlias { alias: String, member_id: i64, member: String, previous: Option<String> },
 }
 
 /// A read a slash command asks for, answered by storage.
@@ -70,10 +76,44 @@ fn change(command: AdminCommand) -> AdminDecision {
     AdminDecision { command: Some(command), ..Default::default() }
 }
 
+/// The member a command names: a display name, an alias, or a clearly new
+/// name (registered by storage). A name that could be someone already known
+/// is asked about instead of becoming a phantom member.
+fn member_named(name: &str, snap: &AdminSnapshot) -> Result<String, Box<AdminDecision>> {
+    match snap.people.resolve(name) {
+        NameMatch::Member(p) => Ok(p.name),
+        NameMatch::New => Ok(clean(name).to_string()),
+        NameMatch::Unsure(candidates) => Err(Box::new(say(Reply::AskWhichMember { name: clean(name).to_string(), candidates }))),
+    }
+}
+
+/// `/别名 老李 = 李建国`: the member must exist (by full name or alias); the
+/// alias must not be somebody's display name.
+fn set_alias(alias: &str, member: &str, snap: &AdminSnapshot) -> AdminDecision {
+    let alias = clean(alias).to_string();
+    let target = match snap.people.resolve(member) {
+        NameMatch::Member(p) => p,
+        NameMatch::Unsure(candidates) => return say(Reply::UnknownMember { name: clean(member).to_string(), alias, candidates }),
+        NameMatch::New => return say(Reply::UnknownMember { name: clean(member).to_string(), alias, candidates: Vec::new() }),
+    };
+    if let Some(p) = snap.people.members.iter().find(|p| p.name == alias) {
+        return say(Reply::AliasIsAName { alias, member: p.name.clone() });
+    }
+    let key = alias_key(&alias);
+    let previous = snap
+        .people
+        .aliases
+        .iter()
+        .find(|(k, id)| *k == key && *id != target.id)
+        .and_then(|(_, id)| snap.people.by_id(*id))
+        .map(|p| p.name.clone());
+    change(AdminCommand::SetAlias { alias, member_id: target.id, member: target.name, previous })
+}
+
 /// Decides what a slash command does given the sender and the group's state.
 pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
     let need_project = || say(Reply::NotBound);
-    let refuse = |what: &str| say(Reply::NeedsManager { what: what.to_string() });
+    let refuse = |what: ManagerAction| say(Reply::NeedsManager { what });
     match cmd {
         BotCommand::Help => say(Reply::Help),
         BotCommand::Usage { usage, .. } => say(Reply::Usage { usage: usage.clone() }),
@@ -86,10 +126,10 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
             };
             // Re-binding a bound group is a manager's call in the current project.
             if snap.project.is_some() && !snap.manages() {
-                return refuse("重新绑定本群");
+                return refuse(ManagerAction::Rebind);
             }
             match &snap.bind_target {
-                Some((_, has_managers, roles)) if *has_managers && !roles.iter().any(|r| r.manages()) => refuse("把群绑定到该项目"),
+                Some((_, has_managers, roles)) if *has_managers && !roles.iter().any(|r| r.manages()) => refuse(ManagerAction::BindToProject),
                 Some((_, has_managers, _)) => change(AdminCommand::Bind {
                     project: project.clone(),
                     create: false,
@@ -109,9 +149,12 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
                 Role::Executor | Role::Viewer => snap.manages(),
             };
             if !allowed {
-                return refuse("设置角色");
+                return refuse(if matches!(role, Role::Executor | Role::Viewer) { ManagerAction::SetRole } else { ManagerAction::AppointManager });
             }
-            change(AdminCommand::SetRole { project_id: p.id, member: member.clone(), role })
+            match member_named(member, snap) {
+                Ok(member) => change(AdminCommand::SetRole { project_id: p.id, member, role }),
+                Err(ask) => *ask,
+            }
         }
         BotCommand::List { scope } => match &snap.project {
             Some(p) => AdminDecision { query: Some(AdminQuery::Tasks { project_id: p.id, scope: *scope }), ..Default::default() },
@@ -121,7 +164,7 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
         BotCommand::Milestone { name, due, due_text } => {
             let Some(p) = &snap.project else { return need_project() };
             if !snap.manages() {
-                return refuse("添加里程碑");
+                return refuse(ManagerAction::AddMilestone);
             }
             if let (None, Some(text)) = (due, due_text) {
                 return say(Reply::DeadlineUnclear { subject: name.clone(), text: text.clone() });
@@ -131,7 +174,7 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
         BotCommand::Goal { name, target, current, unit, deadline } => {
             let Some(p) = &snap.project else { return need_project() };
             if !snap.manages() {
-                return refuse("设置目标");
+                return refuse(ManagerAction::SetGoal);
             }
             change(AdminCommand::SetGoal {
                 project_id: p.id,
@@ -144,25 +187,42 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
         }
         BotCommand::Risk { title, probability, impact, owner, mitigation } => {
             let Some(p) = &snap.project else { return need_project() };
+            let owner = match owner.as_deref().map(|o| member_named(o, snap)).transpose() {
+                Ok(owner) => owner,
+                Err(ask) => return *ask,
+            };
             change(AdminCommand::AddRisk {
                 project_id: p.id,
                 title: title.clone(),
                 probability: probability.unwrap_or(Level::Medium),
                 impact: impact.unwrap_or(Level::Medium),
-                owner: owner.clone(),
+                owner,
                 mitigation: mitigation.clone(),
             })
         }
         BotCommand::Decision { text } => change(AdminCommand::RecordDecision { project_id: snap.project.as_ref().map(|p| p.id), text: text.clone() }),
         BotCommand::Kudos { member, reason } => {
-            if member == &snap.actor.name {
+            let member = match member_named(member, snap) {
+                Ok(m) => m,
+                Err(ask) => return *ask,
+            };
+            if member == snap.actor.name {
                 return say(Reply::SelfKudos);
             }
-            change(AdminCommand::GiveKudos { project_id: snap.project.as_ref().map(|p| p.id), member: member.clone(), reason: reason.clone() })
+            change(AdminCommand::GiveKudos { project_id: snap.project.as_ref().map(|p| p.id), member, reason: reason.clone() })
+        }
+        BotCommand::Alias { alias, member } => {
+            if snap.project.is_none() {
+                return need_project();
+            }
+            if !snap.manages() {
+                return refuse(ManagerAction::SetAlias);
+            }
+            set_alias(alias, member, snap)
         }
         BotCommand::Setting { key, value } => {
             if !snap.manages() {
-                return refuse("修改本群设置");
+                return refuse(ManagerAction::ChangeSettings);
             }
             change(AdminCommand::SetSetting { key: key.clone(), value: value.clone() })
         }
@@ -172,6 +232,7 @@ pub fn decide(cmd: &BotCommand, snap: &AdminSnapshot) -> AdminDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::people::Person;
 
     fn snap(roles: Vec<Role>, managed: bool) -> AdminSnapshot {
         AdminSnapshot {
@@ -179,6 +240,10 @@ mod tests {
             project: Some(ProjectRef { id: 7, name: "官网改版".into() }),
             project_has_managers: managed,
             bind_target: None,
+            people: Directory {
+                members: [(1, "张三"), (2, "王芳"), (3, "王强"), (4, "李建国")].iter().map(|(id, n)| Person { id: *id, name: n.to_string() }).collect(),
+                aliases: vec![(alias_key("老李"), 4)],
+            },
         }
     }
 
@@ -226,6 +291,46 @@ mod tests {
             d.command,
             Some(AdminCommand::Bind { project: "官网改版".into(), create: false, kind: GroupKind::Subtask, parent_task: Some("TASK-003".into()), make_sender_pm: false })
         );
+    }
+
+    #[test]
+    fn aliases_are_taught_by_managers_and_name_a_real_member() {
+        let alias = |a: &str, m: &str| BotCommand::Alias { alias: a.into(), member: m.into() };
+        let s = snap(vec![Role::Lead], true);
+        assert_eq!(
+            decide(&alias("小王", "王芳"), &s).command,
+            Some(AdminCommand::SetAlias { alias: "小王".into(), member_id: 2, member: "王芳".into(), previous: None })
+        );
+        // re-pointing an alias says whom it meant
+        assert_eq!(
+            decide(&alias("老李", "@王强"), &s).command,
+            Some(AdminCommand::SetAlias { alias: "老李".into(), member_id: 3, member: "王强".into(), previous: Some("李建国".into()) })
+        );
+        // the target must be a member, not a guess
+        let d = decide(&alias("小王", "王"), &s);
+        assert!(d.command.is_none());
+        assert!(matches!(&d.replies[..], [Reply::UnknownMember { name, .. }] if name == "王"), "{d:?}");
+        let d = decide(&alias("小李", "李建"), &s);
+        assert!(matches!(&d.replies[..], [Reply::UnknownMember { candidates, .. }] if candidates == &vec!["李建国".to_string()]), "{d:?}");
+        // someone's name is not an alias
+        assert!(matches!(&decide(&alias("王芳", "王强"), &s).replies[..], [Reply::AliasIsAName { .. }]));
+        // executors may not
+        let d = decide(&alias("小王", "王芳"), &snap(vec![Role::Executor], true));
+        assert_eq!(d.replies, vec![Reply::NeedsManager { what: ManagerAction::SetAlias }]);
+        // anyone may before the project has managers
+        assert!(decide(&alias("小王", "王芳"), &snap(vec![], false)).command.is_some());
+    }
+
+    #[test]
+    fn commands_ask_who_an_unclear_name_is() {
+        let s = snap(vec![Role::Pm], true);
+        let d = decide(&BotCommand::SetRole { member: "小王".into(), role: "lead".into() }, &s);
+        assert!(d.command.is_none());
+        assert_eq!(d.replies, vec![Reply::AskWhichMember { name: "小王".into(), candidates: vec!["王芳".into(), "王强".into()] }]);
+        let d = decide(&BotCommand::Kudos { member: "老李".into(), reason: "提前完成".into() }, &s);
+        assert!(matches!(d.command, Some(AdminCommand::GiveKudos { ref member, .. }) if member == "李建国"), "{d:?}");
+        let d = decide(&BotCommand::SetRole { member: "赵六".into(), role: "executor".into() }, &s);
+        assert!(matches!(d.command, Some(AdminCommand::SetRole { ref member, .. }) if member == "赵六"));
     }
 
     #[test]

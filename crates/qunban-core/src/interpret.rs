@@ -11,6 +11,7 @@ use qunban_lang::{Intent, Standup, TaskFields, TaskUpdate};
 
 use crate::command::{Command, NewTask, TaskPatch};
 use crate::model::{Priority, Role, TaskStatus};
+use crate::people::{clean, Directory, NameMatch};
 use crate::reply::Reply;
 use crate::task::{check_progress, Task};
 
@@ -48,6 +49,9 @@ pub struct Snapshot {
     /// Tasks named by the intents, keyed by the reference exactly as the
     /// intent gives it (`"TASK-001"`, `"3"`).
     pub tasks: HashMap<String, Task>,
+    /// Members and aliases, to tell who an owner name means (loaded when an
+    /// intent names owners).
+    pub people: Directory,
 }
 
 impl Snapshot {
@@ -114,8 +118,15 @@ fn ask_project(subject: &str, snap: &Snapshot) -> Reply {
 }
 
 fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
-    // A template naming an existing task restates it: treat it as an update.
-    if let Some(task) = f.reference.as_ref().and_then(|r| snap.tasks.get(r)) {
+    // A template naming an existing task with the same (or a clearly similar)
+    // title restates it: treat it as an update. A different title is a new
+    // task that reused a number: it is created under the next free reference
+    // and storage says so (`Reply::ReferenceTaken`); nothing is overwritten.
+    let restated = f.reference.as_ref().and_then(|r| snap.tasks.get(r)).filter(|task| match f.title.as_deref() {
+        Some(title) if !title.trim().is_empty() => titles_match(title, &task.title),
+        _ => true,
+    });
+    if let Some(task) = restated {
         let update = TaskUpdate {
             reference: task.reference.clone(),
             status: f.status.clone(),
@@ -139,6 +150,7 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
         d.replies.push(Reply::AskOwner { title: label });
         return;
     }
+    let Some(owners) = resolve_owners(&f.owners, snap, d) else { return };
     if f.due.is_none() && f.due_candidates.len() > 1 {
         d.replies.push(Reply::AskDeadline {
             title: label,
@@ -152,7 +164,7 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
             return;
         }
     }
-    let assigns_others = f.owners.iter().any(|o| o != &snap.actor.name);
+    let assigns_others = owners.iter().any(|o| o != &snap.actor.name);
     if snap.is_viewer_only() || (assigns_others && !snap.can_manage()) {
         d.replies.push(Reply::Refused { subject: label, reason: Refusal::AssignOthers });
         return;
@@ -160,7 +172,7 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
     let status = f.status.as_deref().and_then(|s| s.parse::<TaskStatus>().ok());
     let progress = match f.progress.map(|p| check_progress(p.into())) {
         Some(Err(e)) => {
-            d.replies.push(Reply::Invalid { subject: label, error: e.to_string() });
+            d.replies.push(Reply::Invalid { subject: label, error: e });
             return;
         }
         Some(Ok(p)) => Some(p),
@@ -170,7 +182,7 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
         project_id,
         requested_reference: f.reference.as_ref().map(|r| canonical_reference(r)),
         title,
-        owner_names: f.owners.clone(),
+        owner_names: owners,
         due: f.due.as_ref().map(|z| z.timestamp()),
         status,
         progress,
@@ -210,7 +222,12 @@ fn apply_update(task: &Task, u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) 
         note: u.note.clone(),
         owners: None,
     };
-    let owner_names = (!u.owners.is_empty()).then(|| u.owners.clone());
+    let owner_names = if u.owners.is_empty() {
+        None
+    } else {
+        let Some(names) = resolve_owners(&u.owners, snap, d) else { return };
+        Some(names)
+    };
     if patch.is_empty() && owner_names.is_none() {
         d.replies.push(Reply::NothingToChange { reference: subject });
         return;
@@ -221,6 +238,31 @@ fn apply_update(task: &Task, u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) 
         patch,
         owner_names,
     });
+}
+
+/// The members the owner names mean, as display names (a clearly new name
+/// stays as written and becomes a member). A name that could be someone
+/// already known — several people, or close to one — is asked about instead
+/// (`None`): the bot does not guess who `小王` is, nor create a member for a
+/// nickname.
+fn resolve_owners(names: &[String], snap: &Snapshot, d: &mut Decision) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    let mut unsure = false;
+    for name in names {
+        let resolved = match snap.people.resolve(name) {
+            NameMatch::Member(p) => p.name,
+            NameMatch::New => clean(name).to_string(),
+            NameMatch::Unsure(candidates) => {
+                d.replies.push(Reply::AskWhichMember { name: clean(name).to_string(), candidates });
+                unsure = true;
+                continue;
+            }
+        };
+        if !out.contains(&resolved) {
+            out.push(resolved);
+        }
+    }
+    (!unsure).then_some(out)
 }
 
 fn standup(s: &Standup, d: &mut Decision) {
@@ -240,6 +282,40 @@ pub enum Refusal {
 
 fn parse_priority(p: Option<&str>) -> Option<Priority> {
     p.and_then(|p| p.parse().ok())
+}
+
+/// Whether two task titles name the same work, so that a template restating
+/// a reference updates that task instead of making a second one.
+///
+/// Both titles are normalised (case folded; whitespace and punctuation
+/// dropped). They match when equal, when one contains the other (the shorter
+/// has at least two characters: `登录页` / `登录页开发`), or when the Dice
+/// coefficient of their character bigrams is at least 0.6 (`需求文档撰写` /
+/// `需求文档编写` share 3 of 5 bigrams each: 0.6).
+pub fn titles_match(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> Vec<char> { s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect() };
+    let (a, b) = (norm(a), norm(b));
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    if short.len() < 2 {
+        return false;
+    }
+    if long.windows(short.len()).any(|w| w == short.as_slice()) {
+        return true;
+    }
+    let bigrams = |v: &[char]| -> Vec<(char, char)> { v.windows(2).map(|w| (w[0], w[1])).collect() };
+    let (ba, mut bb) = (bigrams(&a), bigrams(&b));
+    let total = ba.len() + bb.len();
+    let mut common = 0;
+    for g in &ba {
+        if let Some(i) = bb.iter().position(|x| x == g) {
+            bb.swap_remove(i);
+            common += 1;
+        }
+    }
+    total > 0 && (2 * common) as f64 / total as f64 >= 0.6
 }
 
 /// `TASK-7`, `task-007` and `7` all name task 7 of a project; the stored form
@@ -280,6 +356,7 @@ mod tests {
             actor: Actor { member_id: 10, name: "张三".into(), roles: vec![] },
             project_has_managers: false,
             tasks: HashMap::new(),
+            people: Directory::default(),
         }
     }
 
@@ -374,16 +451,108 @@ mod tests {
         s.tasks.insert("TASK-003".into(), task(10));
         let mut f = fields(&["张三"]);
         f.reference = Some("TASK-003".into());
+        f.title = Some("登录页面".into());
         f.status = Some("done".into());
         let d = interpret(&[Intent::CreateTask(f)], &s);
         match &d.commands[0] {
             Command::UpdateTask { task_id, patch, .. } => {
                 assert_eq!(*task_id, 5);
                 assert_eq!(patch.status, Some(TaskStatus::Done));
-                assert_eq!(patch.title.as_deref(), Some("需求文档"));
+                assert_eq!(patch.title.as_deref(), Some("登录页面"));
             }
             other => panic!("expected an update, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn template_reusing_a_taken_reference_for_other_work_creates_a_new_task() {
+        let mut s = snap();
+        s.tasks.insert("TASK-003".into(), task(10)); // 登录页
+        let mut f = fields(&["张三"]);
+        f.reference = Some("TASK-003".into());
+        f.title = Some("支付接口联调".into());
+        let d = interpret(&[Intent::CreateTask(f.clone())], &s);
+        match &d.commands[..] {
+            // The store keeps the requested number only if it is free; it is
+            // not, so it allocates the next one and says so.
+            [Command::CreateTask(t)] => {
+                assert_eq!(t.title, "支付接口联调");
+                assert_eq!(t.requested_reference.as_deref(), Some("TASK-003"));
+            }
+            other => panic!("expected a new task, got {other:?}"),
+        }
+        // the same title written differently is still the same task
+        f.title = Some(" 登录页 ".into());
+        f.status = Some("done".into());
+        let d = interpret(&[Intent::CreateTask(f.clone())], &s);
+        assert!(matches!(&d.commands[0], Command::UpdateTask { task_id: 5, .. }), "{:?}", d.commands);
+        f.title = Some("登录页开发".into());
+        let d = interpret(&[Intent::CreateTask(f)], &s);
+        assert!(matches!(&d.commands[0], Command::UpdateTask { task_id: 5, .. }), "{:?}", d.commands);
+    }
+
+    fn people() -> Directory {
+        use crate::people::{alias_key, Person};
+        Directory {
+            members: [(10, "张三"), (11, "王芳"), (12, "王强"), (13, "李建国")].iter().map(|(id, n)| Person { id: *id, name: n.to_string() }).collect(),
+            aliases: vec![(alias_key("老李"), 13)],
+        }
+    }
+
+    #[test]
+    fn an_owner_who_could_be_several_members_is_asked_about() {
+        let mut s = snap();
+        s.people = people();
+        let d = interpret(&[Intent::CreateTask(fields(&["小王"]))], &s);
+        assert!(d.commands.is_empty(), "{:?}", d.commands);
+        assert_eq!(d.replies, vec![Reply::AskWhichMember { name: "小王".into(), candidates: vec!["王芳".into(), "王强".into()] }]);
+        // close to exactly one member: asked too
+        let d = interpret(&[Intent::CreateTask(fields(&["李建"]))], &s);
+        assert!(d.commands.is_empty());
+        assert_eq!(d.replies, vec![Reply::AskWhichMember { name: "李建".into(), candidates: vec!["李建国".into()] }]);
+        // the full name, an alias and a clearly new name go through
+        let d = interpret(&[Intent::CreateTask(fields(&["王芳", "老李", "赵六"]))], &s);
+        match &d.commands[..] {
+            [Command::CreateTask(t)] => assert_eq!(t.owner_names, vec!["王芳", "李建国", "赵六"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn handing_a_task_to_an_unclear_name_changes_nothing() {
+        let mut s = snap();
+        s.people = people();
+        s.tasks.insert("3".into(), task(10));
+        let u = TaskUpdate { reference: "3".into(), owners: vec!["王工".into()], status: Some("in_progress".into()), ..Default::default() };
+        let d = interpret(&[Intent::UpdateTask(u.clone())], &s);
+        assert!(d.commands.is_empty(), "{:?}", d.commands);
+        assert!(matches!(&d.replies[..], [Reply::AskWhichMember { name, .. }] if name == "王工"));
+        let u = TaskUpdate { owners: vec!["老李".into()], ..u };
+        let d = interpret(&[Intent::UpdateTask(u)], &s);
+        assert!(matches!(&d.commands[..], [Command::UpdateTask { owner_names: Some(n), .. }] if n == &vec!["李建国".to_string()]), "{:?}", d);
+    }
+
+    #[test]
+    fn assigning_oneself_by_alias_is_not_assigning_others() {
+        let mut s = snap();
+        s.people = people();
+        s.people.aliases.push((crate::people::alias_key("三哥"), 10));
+        s.project_has_managers = true;
+        s.actor.roles = vec![Role::Executor];
+        let d = interpret(&[Intent::CreateTask(fields(&["三哥"]))], &s);
+        assert!(matches!(&d.commands[..], [Command::CreateTask(t)] if t.owner_names == vec!["张三"]), "{d:?}");
+    }
+
+    #[test]
+    fn similar_titles() {
+        assert!(titles_match("需求文档撰写", "需求文档撰写"));
+        assert!(titles_match("需求文档撰写", "需求文档 撰写。"));
+        assert!(titles_match("Login page", "login-page"));
+        assert!(titles_match("登录页", "登录页开发"));
+        assert!(titles_match("需求文档撰写", "需求文档编写"));
+        assert!(!titles_match("需求文档撰写", "支付接口联调"));
+        assert!(!titles_match("首页改版", "登录页改版上线"));
+        assert!(!titles_match("页", "登录页"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod command;
 pub mod interpret;
 pub mod model;
+pub mod people;
 pub mod reply;
 pub mod schedule;
 pub mod task;

@@ -10,15 +10,22 @@ use jiff::Timestamp;
 use crate::command::FieldChange;
 use crate::interpret::Refusal;
 use crate::model::{Locale, TaskStatus};
+use crate::task::TaskError;
 
 /// One thing the bot reports or asks.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Created { reference: String, title: String, owners: Vec<String>, due: Option<Timestamp> },
+    /// A new task asked for a reference another task already has: it got
+    /// the next free one instead.
+    ReferenceTaken { requested: String, taken_by: String, assigned: String },
     Updated { reference: String, title: String, changes: Vec<FieldChange>, owners: Vec<String> },
     NothingToChange { reference: String },
     StandupRecorded { member: String },
     AskOwner { title: String },
+    /// An owner name that could be someone already known: which member?
+    /// Nothing was created or changed.
+    AskWhichMember { name: String, candidates: Vec<String> },
     AskTitle { reference: Option<String> },
     AskDeadline { title: String, candidates: Vec<Timestamp> },
     DeadlineUnclear { subject: String, text: String },
@@ -36,14 +43,106 @@ pub enum Reply {
     KudosGiven { member: String, reason: String },
     SelfKudos,
     SettingSaved { key: String, value: String },
-    NeedsManager { what: String },
+    /// The sender may not do this; a PM or a lead (or only a PM) may.
+    NeedsManager { what: ManagerAction },
     Help,
     Usage { usage: String },
     UnknownCommand { name: String },
     /// A rendered list (tasks, stars): a heading and one line per item.
     Listing { heading: String, lines: Vec<String>, empty: String },
     Refused { subject: String, reason: Refusal },
-    Invalid { subject: String, error: String },
+    /// `/别名 alias = name` where `name` is no member (or could be several).
+    UnknownMember { name: String, alias: String, candidates: Vec<String> },
+    /// `/别名 王芳 = …`: that is already a member's own name.
+    AliasIsAName { alias: String, member: String },
+    /// From now on `alias` means `member` (until now: `previous`).
+    AliasSet { alias: String, member: String, previous: Option<String> },
+    /// A change the task rules refuse, with the rule that refused it.
+    Invalid { subject: String, error: TaskError },
+}
+
+/// What a refused slash command wanted to do, so the refusal can say it in
+/// the group's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagerAction {
+    /// Re-binding a bound group.
+    Rebind,
+    /// Binding a group to a project that has managers.
+    BindToProject,
+    /// Giving someone the executor or viewer role.
+    SetRole,
+    /// Appointing a PM, lead or supervisor: PMs only.
+    AppointManager,
+    AddMilestone,
+    SetGoal,
+    ChangeSettings,
+    SetAlias,
+}
+
+impl ManagerAction {
+    fn zh(self) -> &'static str {
+        match self {
+            ManagerAction::Rebind => "重新绑定本群",
+            ManagerAction::BindToProject => "把群绑定到该项目",
+            ManagerAction::SetRole => "设置角色",
+            ManagerAction::AppointManager => "任命项目经理、组长或监督",
+            ManagerAction::AddMilestone => "添加里程碑",
+            ManagerAction::SetGoal => "设置目标",
+            ManagerAction::ChangeSettings => "修改本群设置",
+            ManagerAction::SetAlias => "设置成员别名",
+        }
+    }
+
+    fn en(self) -> &'static str {
+        match self {
+            ManagerAction::Rebind => "re-bind this group",
+            ManagerAction::BindToProject => "bind a group to that project",
+            ManagerAction::SetRole => "give roles",
+            ManagerAction::AppointManager => "appoint a PM, lead or supervisor",
+            ManagerAction::AddMilestone => "add milestones",
+            ManagerAction::SetGoal => "set goals",
+            ManagerAction::ChangeSettings => "change this group's settings",
+            ManagerAction::SetAlias => "set member aliases",
+        }
+    }
+}
+
+/// A task rule's refusal in words, with what to send instead. `subject` is
+/// the task's reference (`TASK-003`) or, for a task not created yet, its title.
+fn task_error_in_words(subject: &str, error: &TaskError, locale: Locale) -> String {
+    let zh = locale == Locale::Zh;
+    let r = if subject.starts_with("TASK-") { subject.to_string() } else { "3".to_string() };
+    match error {
+        TaskError::ProgressOutOfRange(v) => {
+            let example = if subject.starts_with("TASK-") { format!("#{subject} 进度60%") } else { "【进度】60%".to_string() };
+            if zh {
+                format!("进度要在 0 到 100 之间（收到 {v}）。请重新发送，例如：{example}")
+            } else {
+                format!("progress must be between 0 and 100 (got {v}). Send it again, e.g. {example}")
+            }
+        }
+        TaskError::ClosedTask { reference, status } => {
+            if zh {
+                format!("#{reference} {}，不能再改进度。如需继续，请先发送：#{reference} 进行中", status.zh())
+            } else {
+                format!("#{reference} is {}; to change its progress, reopen it first: #{reference} in progress", status.as_str().replace('_', " "))
+            }
+        }
+        TaskError::CancelledToDone => {
+            if zh {
+                format!("已取消的任务不能直接标记完成。请先发送：#{r} 进行中，再发送：#{r} 已完成")
+            } else {
+                format!("a cancelled task cannot be marked done directly. Send #{r} in progress first, then #{r} done")
+            }
+        }
+        TaskError::EmptyTitle => {
+            if zh {
+                "任务标题不能为空，请在【标题】后写上标题再发一次。".to_string()
+            } else {
+                "a task needs a title; write it after 【标题】 and send again.".to_string()
+            }
+        }
+    }
 }
 
 /// Renders a deadline in words: `1月15日（周四）15:00`, or `1月15日（周四）`
@@ -88,6 +187,13 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
                 format!("✅ Created #{reference} \"{title}\", owner: {}, due: {}", owners.join(", "), due(d))
             }
         }
+        Reply::ReferenceTaken { requested, taken_by, assigned } => {
+            if zh {
+                format!("ℹ️ {requested} 已被「{taken_by}」占用，新任务编号为 {assigned}。")
+            } else {
+                format!("ℹ️ {requested} is already taken by \"{taken_by}\"; the new task is {assigned}.")
+            }
+        }
         Reply::Updated { reference, title, changes, owners } => {
             let parts: Vec<String> = changes.iter().map(|c| change_in_words(c, owners, tz, locale)).collect();
             let sep = if zh { "，" } else { ", " };
@@ -109,6 +215,47 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             } else {
                 format!("❓ Who owns \"{title}\"? Please send it again with an @owner.")
             }
+        }
+        Reply::AskWhichMember { name, candidates } => {
+            let first = candidates.first().cloned().unwrap_or_default();
+            let at: Vec<String> = candidates.iter().map(|c| format!("@{c}")).collect();
+            match (candidates.len(), zh) {
+                (1, true) => format!("❓「{name}」是指 {} 吗？请用全名重新发送，或 /别名 {name} = {first}", at[0]),
+                (_, true) => {
+                    let (last, rest) = at.split_last().map(|(l, r)| (l.clone(), r.join("、"))).unwrap_or_default();
+                    format!("❓「{name}」是指 {rest} 还是 {last}？请用全名重新发送，或 /别名 {name} = {first}")
+                }
+                (1, false) => format!("❓ Is \"{name}\" {}? Please send it again with the full name, or teach me: /alias {name} = {first}", at[0]),
+                (_, false) => {
+                    let (last, rest) = at.split_last().map(|(l, r)| (l.clone(), r.join(", "))).unwrap_or_default();
+                    format!("❓ Who is \"{name}\": {rest} or {last}? Please send it again with the full name, or teach me: /alias {name} = {first}")
+                }
+            }
+        }
+        Reply::UnknownMember { name, alias, candidates } => {
+            let at: Vec<String> = candidates.iter().map(|c| format!("@{c}")).collect();
+            let example = candidates.first().cloned();
+            match (example, zh) {
+                (Some(full), true) => format!("❓ 没有叫「{name}」的成员，是指 {} 吗？请写成员全名：/别名 {alias} = {full}", at.join(" 还是 ")),
+                (None, true) => format!("❓ 没有叫「{name}」的成员。请写成员全名：/别名 {alias} = 全名"),
+                (Some(full), false) => format!("❓ No member is called \"{name}\"; did you mean {}? Send the full name: /alias {alias} = {full}", at.join(" or ")),
+                (None, false) => format!("❓ No member is called \"{name}\". Send the member's full name: /alias {alias} = <full name>"),
+            }
+        }
+        Reply::AliasIsAName { alias, member } => {
+            if zh {
+                format!("❓「{alias}」是成员 @{member} 的名字，不能作为别名。请换一个称呼再发送。")
+            } else {
+                format!("❓ \"{alias}\" is the name of @{member}, so it cannot be an alias. Please send another nickname.")
+            }
+        }
+        Reply::AliasSet { alias, member, previous } => {
+            let was = match (previous, zh) {
+                (Some(p), true) => format!("（原来指 @{p}）"),
+                (Some(p), false) => format!(" (it meant @{p} until now)"),
+                (None, _) => String::new(),
+            };
+            if zh { format!("🏷️ 记住了：「{alias}」就是 @{member}{was}。") } else { format!("🏷️ Noted: \"{alias}\" means @{member}{was}.") }
         }
         Reply::AskTitle { reference } => {
             let r = reference.as_deref().map(|r| format!("#{r} ")).unwrap_or_default();
@@ -151,7 +298,11 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             }
         }
         Reply::UnknownProject { name } => {
-            if zh { format!("❓ 没有名为「{name}」的项目。子任务群请先在总控群绑定项目。") } else { format!("❓ No project named \"{name}\".") }
+            if zh {
+                format!("❓ 没有名为「{name}」的项目。子任务群请先在总控群绑定项目：/绑定 {name} 总控群")
+            } else {
+                format!("❓ No project named \"{name}\". Bind its master group first: /bind {name} master")
+            }
         }
         Reply::Bound { project, kind, created, made_pm, parent_task } => {
             let kind_zh = match kind {
@@ -215,7 +366,7 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             if zh { format!("👍 已为 {member} 点赞：{reason}") } else { format!("👍 Kudos to {member}: {reason}") }
         }
         Reply::SelfKudos => {
-            if zh { "😄 不能给自己点赞哦，夸夸同事吧！".into() } else { "😄 You can't thank yourself — thank a colleague!".into() }
+            if zh { "😄 不能给自己点赞哦，夸夸同事吧：/点赞 @同事 理由".into() } else { "😄 You can't thank yourself — thank a colleague: /kudos @colleague reason".into() }
         }
         Reply::SettingSaved { key, value } if key.ends_with("_enabled") => {
             let rule = key.trim_end_matches("_enabled").parse::<crate::schedule::RuleKind>();
@@ -223,7 +374,8 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             match (rule, zh) {
                 (Ok(r), true) => format!("⚙️ 已{}本群的{}。", if on { "开启" } else { "关闭" }, r.zh()),
                 (Ok(r), false) => format!("⚙️ {} reminders turned {} for this group.", r.en(), if on { "on" } else { "off" }),
-                (Err(_), _) => format!("⚙️ {key} = {value}"),
+                (Err(_), true) => format!("⚙️ 已设置 {key}：{value}"),
+                (Err(_), false) => format!("⚙️ {key} = {value}"),
             }
         }
         Reply::SettingSaved { key, value } => {
@@ -238,9 +390,12 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             };
             if zh { format!("⚙️ 已设置{name}：{value}") } else { format!("⚙️ {name} set to {value}") }
         }
-        Reply::NeedsManager { what } => {
-            if zh { format!("🙏 抱歉，只有项目经理或组长可以{what}。") } else { format!("🙏 Sorry, only a PM or a lead may do that ({what}).") }
-        }
+        Reply::NeedsManager { what } => match (what, zh) {
+            (ManagerAction::AppointManager, true) => "🙏 抱歉，只有项目经理可以任命项目经理、组长或监督。请项目经理发送这条命令，例如：/设置 @成员 组长".to_string(),
+            (ManagerAction::AppointManager, false) => "🙏 Sorry, only a PM may appoint a PM, lead or supervisor. Ask the PM to send it, e.g. /role @member lead".to_string(),
+            (_, true) => format!("🙏 抱歉，只有项目经理或组长可以{}。请项目经理或组长发送这条命令。", what.zh()),
+            (_, false) => format!("🙏 Sorry, only a PM or a lead may {}. Ask a PM or lead to send this command.", what.en()),
+        },
         Reply::Help => if zh { qunban_lang::command::HELP_ZH.into() } else { qunban_lang::command::HELP_EN.into() },
         Reply::Usage { usage } => if zh { format!("ℹ️ 用法：{usage}") } else { format!("ℹ️ Usage: {usage}") },
         Reply::UnknownCommand { name } => {
@@ -250,13 +405,21 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
             if lines.is_empty() { format!("{heading}\n{empty}") } else { format!("{heading}\n{}", lines.join("\n")) }
         }
         Reply::Refused { subject, reason } => match (reason, zh) {
-            (Refusal::AssignOthers, true) => format!("🙏 抱歉，只有项目经理或组长可以给他人分配任务（「{subject}」未创建）。"),
-            (Refusal::AssignOthers, false) => format!("🙏 Sorry, only a PM or lead can assign work to others (\"{subject}\" not created)."),
-            (Refusal::NotYourTask, true) => format!("🙏 抱歉，#{subject} 不是你负责的任务，需由负责人、组长或项目经理修改。"),
-            (Refusal::NotYourTask, false) => format!("🙏 Sorry, #{subject} is not yours; its owner, a lead or the PM can change it."),
+            (Refusal::AssignOthers, true) => format!("🙏 抱歉，只有项目经理或组长可以给他人分配任务（「{subject}」未创建）。你可以把任务分给自己，或请项目经理、组长发送。"),
+            (Refusal::AssignOthers, false) => format!("🙏 Sorry, only a PM or lead can assign work to others (\"{subject}\" not created). Assign it to yourself, or ask a PM or lead to send it."),
+            (Refusal::NotYourTask, true) => format!("🙏 抱歉，#{subject} 不是你负责的任务，需由负责人、组长或项目经理修改。请 @负责人 自己更新，或请组长转给你：#{subject} 转给 @你"),
+            (Refusal::NotYourTask, false) => format!("🙏 Sorry, #{subject} is not yours; its owner, a lead or the PM can change it. Ask the owner to update it, or a lead to hand it over: #{subject} 转给 @you"),
         },
         Reply::Invalid { subject, error } => {
-            if zh { format!("⚠️「{subject}」未更改：{error}") } else { format!("⚠️ \"{subject}\" not changed: {error}") }
+            let why = task_error_in_words(subject, error, locale);
+            // The subject is a task's reference, or the title of one not created.
+            let existing = subject.starts_with("TASK-");
+            match (existing, zh) {
+                (true, true) => format!("⚠️「{subject}」未更改：{why}"),
+                (false, true) => format!("⚠️「{subject}」未创建：{why}"),
+                (true, false) => format!("⚠️ \"{subject}\" not changed: {why}"),
+                (false, false) => format!("⚠️ \"{subject}\" not created: {why}"),
+            }
         }
     }
 }
@@ -294,6 +457,227 @@ pub fn render_all(replies: &[Reply], tz: &TimeZone, locale: Locale) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{GroupKind, Role};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// One of each reply the bot can give, with every refusal reason, task
+    /// rule and managed action; the match below has no wildcard, so a new
+    /// variant cannot be added without being listed here.
+    fn every_reply() -> Vec<Reply> {
+        let t = Some(ts("2026-01-15T07:00:00Z"));
+        let mut all = vec![
+            Reply::Created { reference: "TASK-001".into(), title: "需求文档".into(), owners: vec!["李四".into()], due: t },
+            Reply::Created { reference: "TASK-002".into(), title: "需求文档".into(), owners: vec!["李四".into()], due: None },
+            Reply::ReferenceTaken { requested: "TASK-004".into(), taken_by: "登录页".into(), assigned: "TASK-034".into() },
+            Reply::Updated {
+                reference: "TASK-001".into(),
+                title: "需求文档".into(),
+                changes: ["title", "status", "progress", "due", "priority", "note", "owners"]
+                    .iter()
+                    .map(|f| FieldChange {
+                        field: f,
+                        old: None,
+                        new: Some(match *f {
+                            "status" => "in_progress".into(),
+                            "progress" => "60".into(),
+                            "due" => "2026-01-15T07:00:00Z".into(),
+                            "priority" => "p1".into(),
+                            _ => "新的值".into(),
+                        }),
+                    })
+                    .collect(),
+                owners: vec!["李四".into(), "王五".into()],
+            },
+            Reply::NothingToChange { reference: "TASK-001".into() },
+            Reply::StandupRecorded { member: "张三".into() },
+            Reply::AskOwner { title: "需求文档".into() },
+            Reply::AskWhichMember { name: "小王".into(), candidates: vec!["王芳".into(), "王强".into()] },
+            Reply::AskWhichMember { name: "小王".into(), candidates: vec!["王芳".into(), "王强".into(), "王五".into()] },
+            Reply::AskWhichMember { name: "李建".into(), candidates: vec!["李建国".into()] },
+            Reply::AskTitle { reference: Some("TASK-001".into()) },
+            Reply::AskTitle { reference: None },
+            Reply::AskDeadline { title: "需求文档".into(), candidates: vec![ts("2026-01-16T15:59:59Z"), ts("2026-01-19T15:59:59Z")] },
+            Reply::DeadlineUnclear { subject: "需求文档".into(), text: "待定".into() },
+            Reply::UnknownTask { reference: "9".into() },
+            Reply::NotBound,
+            Reply::AskProject { subject: "需求文档".into(), candidates: vec!["官网改版".into(), "小程序".into()] },
+            Reply::UnknownProject { name: "官网".into() },
+            Reply::RiskAdded { id: 1, title: "接口延期".into() },
+            Reply::DecisionRecorded { id: 2 },
+            Reply::KudosGiven { member: "李四".into(), reason: "提前完成".into() },
+            Reply::SelfKudos,
+            Reply::UnknownMember { name: "李建".into(), alias: "老李".into(), candidates: vec!["李建国".into()] },
+            Reply::UnknownMember { name: "王".into(), alias: "小王".into(), candidates: vec!["王芳".into(), "王强".into()] },
+            Reply::UnknownMember { name: "赵".into(), alias: "小赵".into(), candidates: vec![] },
+            Reply::AliasIsAName { alias: "王芳".into(), member: "王芳".into() },
+            Reply::AliasSet { alias: "老李".into(), member: "李建国".into(), previous: None },
+            Reply::AliasSet { alias: "老李".into(), member: "李建国".into(), previous: Some("李强".into()) },
+            Reply::MilestoneAdded { name: "上线".into(), due: t },
+            Reply::GoalSet { name: "满意度".into(), target: Some(4.5), current: Some(4.2), unit: Some("分".into()), deadline: t },
+            Reply::Help,
+            Reply::Usage { usage: "/设置 早报 09:00".into() },
+            Reply::UnknownCommand { name: "不存在".into() },
+            Reply::Listing { heading: "📋 进行中的任务（0）".into(), lines: vec![], empty: "暂无。".into() },
+        ];
+        for kind in GroupKind::ALL {
+            all.push(Reply::Bound { project: "官网改版".into(), kind: *kind, created: true, made_pm: true, parent_task: Some("TASK-003".into()) });
+        }
+        for role in Role::ALL {
+            all.push(Reply::RoleSet { member: "李四".into(), role: *role });
+        }
+        for key in ["morning_time", "digest_time", "update_deadline", "weekly_time", "file_rule", "locale", "morning_enabled", "overdue_enabled", "milestone_enabled", "due_soon_enabled", "digest_enabled", "weekly_enabled"] {
+            all.push(Reply::SettingSaved { key: key.into(), value: "on".into() });
+        }
+        for what in [
+            ManagerAction::Rebind,
+            ManagerAction::BindToProject,
+            ManagerAction::SetRole,
+            ManagerAction::AppointManager,
+            ManagerAction::AddMilestone,
+            ManagerAction::SetGoal,
+            ManagerAction::ChangeSettings,
+            ManagerAction::SetAlias,
+        ] {
+            all.push(Reply::NeedsManager { what });
+        }
+        for reason in [Refusal::AssignOthers, Refusal::NotYourTask] {
+            all.push(Reply::Refused { subject: "TASK-003".into(), reason });
+        }
+        for status in TaskStatus::ALL {
+            all.push(Reply::Invalid { subject: "TASK-003".into(), error: TaskError::ClosedTask { reference: "TASK-003".into(), status: *status } });
+        }
+        for error in [TaskError::ProgressOutOfRange(150), TaskError::CancelledToDone, TaskError::EmptyTitle] {
+            all.push(Reply::Invalid { subject: "TASK-003".into(), error: error.clone() });
+            all.push(Reply::Invalid { subject: "需求文档".into(), error });
+        }
+        for r in &all {
+            // Exhaustive on purpose: see above.
+            match r {
+                Reply::Created { .. }
+                | Reply::ReferenceTaken { .. }
+                | Reply::Updated { .. }
+                | Reply::NothingToChange { .. }
+                | Reply::StandupRecorded { .. }
+                | Reply::AskOwner { .. }
+                | Reply::AskWhichMember { .. }
+                | Reply::AskTitle { .. }
+                | Reply::AskDeadline { .. }
+                | Reply::DeadlineUnclear { .. }
+                | Reply::UnknownTask { .. }
+                | Reply::NotBound
+                | Reply::AskProject { .. }
+                | Reply::UnknownProject { .. }
+                | Reply::Bound { .. }
+                | Reply::RoleSet { .. }
+                | Reply::MilestoneAdded { .. }
+                | Reply::GoalSet { .. }
+                | Reply::RiskAdded { .. }
+                | Reply::DecisionRecorded { .. }
+                | Reply::KudosGiven { .. }
+                | Reply::SelfKudos
+                | Reply::UnknownMember { .. }
+                | Reply::AliasIsAName { .. }
+                | Reply::AliasSet { .. }
+                | Reply::SettingSaved { .. }
+                | Reply::NeedsManager { .. }
+                | Reply::Help
+                | Reply::Usage { .. }
+                | Reply::UnknownCommand { .. }
+                | Reply::Listing { .. }
+                | Reply::Refused { .. }
+                | Reply::Invalid { .. } => {}
+            }
+        }
+        all
+    }
+
+    /// The longest run of ASCII words (letters) separated only by ASCII
+    /// spaces and punctuation, e.g. 6 in `task TASK-001 is done; reopen it`.
+    fn longest_english_run(text: &str) -> (usize, String) {
+        let mut best = (0, String::new());
+        for segment in text.split(|c: char| !c.is_ascii()) {
+            let words = segment.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).count();
+            if words > best.0 {
+                best = (words, segment.to_string());
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn the_english_detector_detects_english() {
+        assert_eq!(longest_english_run("⚠️「TASK-001」未更改：task TASK-001 is done; reopen it").0, 6);
+        assert!(longest_english_run("✅ 已创建 #TASK-001「需求文档」，截止：1月15日（周四）15:00").0 < 3);
+    }
+
+    #[test]
+    fn a_chinese_group_never_reads_an_english_sentence() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        for reply in every_reply() {
+            let text = render(&reply, &tz, Locale::Zh);
+            let (words, run) = longest_english_run(&text);
+            assert!(words < 3, "English in a Chinese reply ({run:?}): {text}\n{reply:?}");
+            assert!(!text.trim().is_empty(), "{reply:?}");
+            // and the English rendering exists too
+            assert!(!render(&reply, &tz, Locale::En).trim().is_empty(), "{reply:?}");
+        }
+    }
+
+    #[test]
+    fn every_refusal_says_what_to_send_instead() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        for reply in every_reply() {
+            let refusal = matches!(
+                reply,
+                Reply::NeedsManager { .. }
+                    | Reply::Refused { .. }
+                    | Reply::Invalid { .. }
+                    | Reply::UnknownMember { .. }
+                    | Reply::AliasIsAName { .. }
+                    | Reply::AskWhichMember { .. }
+                    | Reply::SelfKudos
+                    | Reply::UnknownProject { .. }
+                    | Reply::UnknownTask { .. }
+                    | Reply::UnknownCommand { .. }
+                    | Reply::NotBound
+            );
+            if !refusal {
+                continue;
+            }
+            // Something to type (a command, a task reference, a template
+            // field), or whom to ask.
+            let zh = render(&reply, &tz, Locale::Zh);
+            assert!(["/", "#", "【", "请项目经理", "换一个"].iter().any(|w| zh.contains(w)), "nothing to type in: {zh}");
+            let en = render(&reply, &tz, Locale::En);
+            let lower = en.to_lowercase();
+            assert!(["/", "#", "【", "ask a pm", "ask the pm", "another nickname"].iter().any(|w| lower.contains(w)), "nothing to type in: {en}");
+        }
+    }
+
+    #[test]
+    fn a_progress_refusal_shows_how_to_write_it() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let r = Reply::Invalid { subject: "TASK-003".into(), error: TaskError::ProgressOutOfRange(150) };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「TASK-003」未更改：进度要在 0 到 100 之间（收到 150）。请重新发送，例如：#TASK-003 进度60%");
+        let r = Reply::Invalid { subject: "需求文档".into(), error: TaskError::ProgressOutOfRange(150) };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「需求文档」未创建：进度要在 0 到 100 之间（收到 150）。请重新发送，例如：【进度】60%");
+        let r = Reply::Invalid { subject: "TASK-003".into(), error: TaskError::CancelledToDone };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「TASK-003」未更改：已取消的任务不能直接标记完成。请先发送：#TASK-003 进行中，再发送：#TASK-003 已完成");
+    }
+
+    #[test]
+    fn a_closed_task_refusal_reads_naturally() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let r = Reply::Invalid { subject: "TASK-001".into(), error: TaskError::ClosedTask { reference: "TASK-001".into(), status: TaskStatus::Done } };
+        assert_eq!(render(&r, &tz, Locale::Zh), "⚠️「TASK-001」未更改：#TASK-001 已完成，不能再改进度。如需继续，请先发送：#TASK-001 进行中");
+        assert_eq!(
+            render(&r, &tz, Locale::En),
+            "⚠️ \"TASK-001\" not changed: #TASK-001 is done; to change its progress, reopen it first: #TASK-001 in progress"
+        );
+    }
 
     #[test]
     fn deadlines_read_naturally() {

@@ -63,6 +63,8 @@ pub enum BotCommand {
     Decision { text: String },
     Kudos { member: String, reason: String },
     Stars,
+    /// `/别名 老李 = 李建国`: from now on `老李` means the member 李建国.
+    Alias { alias: String, member: String },
     /// A group SOP setting (`morning_time`, `digest_time`, `update_deadline`,
     /// `file_rule`, `locale`), value already validated.
     Setting { key: String, value: String },
@@ -83,6 +85,7 @@ pub const HELP_ZH: &str = "可用命令：\n\
 /风险 描述 [概率高|中|低] [影响高|中|低] [@负责人] [应对：…] — 登记风险\n\
 /决议 内容 — 记录决议\n\
 /点赞 @成员 理由 — 每周之星，/本周之星 查看\n\
+/别名 老李 = 李建国 — 记住成员的常用称呼\n\
 /帮助 — 显示本帮助";
 
 /// The help text in English.
@@ -97,6 +100,7 @@ pub const HELP_EN: &str = "Commands:\n\
 /risk <text> [p:high|medium|low] [i:high|medium|low] [@owner] — log a risk\n\
 /decision <text> — record a decision\n\
 /kudos @member <reason> — weekly stars, /stars to see them\n\
+/alias <nickname> = <full name> — remember what people call a member\n\
 /help — this help";
 
 /// Parses a slash command; `None` when the text is not one (ordinary chat).
@@ -131,6 +135,7 @@ pub fn parse_bot_command(text: &str, now: &Zoned, calendar: &Calendar) -> Option
         }
         "点赞" | "kudos" | "thanks" => kudos(args),
         "本周之星" | "之星" | "stars" => BotCommand::Stars,
+        "别名" | "alias" => alias(args),
         _ => BotCommand::Unknown { name: name.to_string() },
     })
 }
@@ -372,6 +377,22 @@ fn risk(args: &str) -> BotCommand {
     BotCommand::Risk { title: title.join(" "), probability, impact, owner, mitigation }
 }
 
+/// `老李 = 李建国`, `@老李 ＝ @李建国`, or just the two names.
+fn alias(args: &str) -> BotCommand {
+    let name = |s: &str| s.trim().trim_start_matches(['@', '＠']).trim().to_string();
+    let (alias, member) = match args.split_once(['=', '＝']) {
+        Some((a, m)) => (name(a), name(m)),
+        None => match words(args)[..] {
+            [a, m] => (name(a), name(m)),
+            _ => (String::new(), String::new()),
+        },
+    };
+    if alias.is_empty() || member.is_empty() {
+        return usage("别名", "/别名 老李 = 李建国");
+    }
+    BotCommand::Alias { alias, member }
+}
+
 fn kudos(args: &str) -> BotCommand {
     let w = words(args);
     let member = w.iter().find_map(|x| x.strip_prefix('@').or_else(|| x.strip_prefix('＠'))).filter(|m| !m.is_empty());
@@ -463,5 +484,16 @@ mod tests {
         assert_eq!(p("/点赞 @李四 接口提前完成"), Some(BotCommand::Kudos { member: "李四".into(), reason: "接口提前完成".into() }));
         assert!(matches!(p("/点赞 @李四"), Some(BotCommand::Usage { .. })));
         assert_eq!(p("/决议 采用方案B"), Some(BotCommand::Decision { text: "采用方案B".into() }));
+    }
+
+    #[test]
+    fn aliases() {
+        let a = |alias: &str, member: &str| Some(BotCommand::Alias { alias: alias.into(), member: member.into() });
+        assert_eq!(p("/别名 老李 = 李建国"), a("老李", "李建国"));
+        assert_eq!(p("/别名 @老李＝@李建国"), a("老李", "李建国"));
+        assert_eq!(p("/alias Kev = Kevin Li"), a("Kev", "Kevin Li"));
+        assert_eq!(p("/别名 老李 李建国"), a("老李", "李建国"));
+        assert!(matches!(p("/别名 老李"), Some(BotCommand::Usage { .. })));
+        assert!(matches!(p("/别名 = 李建国"), Some(BotCommand::Usage { .. })));
     }
 }

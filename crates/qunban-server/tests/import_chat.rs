@@ -55,3 +55,44 @@ async fn fifty_thousand_message_export_imports_once() {
     assert_eq!(app.messages().await, N as i64);
     assert_eq!(app.tasks().await.len() as u64, expected_tasks);
 }
+
+/// A chat history in which two different tasks were both given TASK-004 (a
+/// copy-pasted template): importing it keeps both, each with its own title,
+/// and the second one under the next free number. Restating TASK-004 with its
+/// own title afterwards still updates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_task_number_in_an_export_overwrites_nothing() {
+    let app = support::spawn().await;
+    app.bind("wechat", "team-chat").await;
+    let group = app.store.group_by_name("wechat:team-chat").await.unwrap();
+    let export = "\
+2026-01-05 09:00:00 张三
+【任务编号】TASK-004 【标题】登录页开发 【责任人】李四 【截止时间】2026-01-15 【状态】进行中
+
+2026-01-06 10:30:00 张三
+收到，大家加油
+
+2026-01-07 11:00:00 王五
+【任务编号】TASK-004 【标题】支付接口联调 【责任人】赵六 【截止时间】2026-01-20
+
+2026-01-08 15:00:00 李四
+【任务编号】TASK-004 【标题】登录页开发 【状态】已完成
+";
+    let report = import_wechat_export(&app.engine, BufReader::new(export.as_bytes()), ExportFormat::Txt, &group, |_| {}).await.unwrap();
+    assert_eq!((report.imported, report.errors, report.tasks_created), (4, 0, 2), "{report:?}");
+    let tasks = app.tasks().await;
+    let seen: Vec<(String, String, Vec<String>, qunban_core::TaskStatus)> = tasks
+        .iter()
+        .map(|v| (v.task.reference.clone(), v.task.title.clone(), v.owner_names.clone(), v.task.status))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("TASK-004".into(), "登录页开发".into(), vec!["李四".into()], qunban_core::TaskStatus::Done),
+            ("TASK-005".into(), "支付接口联调".into(), vec!["赵六".into()], qunban_core::TaskStatus::Todo),
+        ]
+    );
+    // The first task's history has no trace of the second one.
+    let history = app.store.task_history(tasks[0].task.id).await.unwrap();
+    assert!(history.iter().all(|h| h.new_value.as_deref() != Some("支付接口联调")), "{history:?}");
+}

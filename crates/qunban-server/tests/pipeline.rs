@@ -180,10 +180,99 @@ async fn replay_rebuilds_the_same_tasks(db: TestDb) {
     assert_eq!(db.store.outbox(None, 100).await.unwrap().len(), outbox_before, "replay must not notify again");
 }
 
+/// Nicknames are asked about, never turned into phantom members or guessed;
+/// the full name or a taught alias works.
+async fn people_are_never_invented(db: TestDb) {
+    let mut chat = Chat::new(&db).await;
+    let store = db.store.clone();
+    for name in ["王芳", "王强", "李建国"] {
+        store.add_member(name, None, &[], &[]).await.unwrap();
+    }
+    let members_before = store.members().await.unwrap().len();
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:00:00", "@小王 明天下午3点前把接口文档写完").await.unwrap();
+    assert_eq!(r, "❓「小王」是指 @王芳 还是 @王强？请用全名重新发送，或 /别名 小王 = 王芳");
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:01:00", "@李建 周五前提交测试报告").await.unwrap();
+    assert_eq!(r, "❓「李建」是指 @李建国 吗？请用全名重新发送，或 /别名 李建 = 李建国");
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:02:00", "@老李 周五前提交测试报告").await.unwrap();
+    assert!(r.contains("「老李」是指 @李建国 吗？"), "{r}");
+    assert!(store.tasks(&TaskFilter::default()).await.unwrap().is_empty());
+    // the sender (张三) registered; nobody called 小王, 李建 or 老李
+    assert_eq!(store.members().await.unwrap().len(), members_before + 1);
+    for phantom in ["小王", "李建", "老李"] {
+        assert!(store.member_by_name(phantom).await.is_err(), "{phantom} became a member");
+    }
+
+    // answering with the full name works
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:05:00", "@王芳 明天下午3点前把接口文档写完").await.unwrap();
+    assert!(r.contains("已创建 #TASK-001") && r.contains("负责人：王芳"), "{r}");
+    // an alias taught in the chat works from then on
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:06:00", "/别名 老李 = 李建国").await.unwrap();
+    assert_eq!(r, "🏷️ 记住了：「老李」就是 @李建国。");
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:07:00", "@老李 周五前提交测试报告").await.unwrap();
+    assert!(r.contains("负责人：李建国"), "{r}");
+    // handing a task to an unclear name changes nothing
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:08:00", "#1 转给 @王工").await.unwrap();
+    assert!(r.contains("「王工」是指 @王芳 还是 @王强？"), "{r}");
+    let p = store.project_by_name("官网改版").await.unwrap();
+    assert_eq!(store.task_by_ref(p.id, "1").await.unwrap().owner_names, vec!["王芳"]);
+    // a clearly new name is a new member, as before
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:09:00", "@赵六 周五前整理会议纪要").await.unwrap();
+    assert!(r.contains("负责人：赵六"), "{r}");
+    assert!(store.member_by_name("赵六").await.is_ok());
+    assert_eq!(store.tasks(&TaskFilter::default()).await.unwrap().len(), 3);
+
+    // once the project has managers, only they teach aliases
+    let zhang = store.member_by_name("张三").await.unwrap();
+    store.set_role(p.id, zhang.id, Role::Pm).await.unwrap();
+    let r = chat.say("wr-master", "王五", "2026-01-14T10:10:00", "/别名 小王 = 王强").await.unwrap();
+    assert_eq!(r, "🙏 抱歉，只有项目经理或组长可以设置成员别名。请项目经理或组长发送这条命令。");
+    assert!(store.member_by_name("小王").await.is_err());
+    let aliases: Vec<(String, String, bool)> = store.aliases().await.unwrap().into_iter().map(|a| (a.alias, a.member, a.from_chat)).collect();
+    assert_eq!(aliases, vec![("老李".to_string(), "李建国".to_string(), true)]);
+
+    // replay re-derives the alias from the log and rebuilds the same tasks
+    let before = visible_state(&chat.engine).await;
+    chat.engine.replay(|_, _| {}).await.unwrap();
+    assert_eq!(visible_state(&chat.engine).await, before);
+    assert_eq!(store.aliases().await.unwrap().len(), 1);
+
+    // a new colleague whose name is close to a member's is registered when
+    // they first post; from then on their exact name is theirs
+    chat.say("wr-master", "李建", "2026-01-14T10:20:00", "大家好，我是新来的李建").await;
+    let r = chat.say("wr-master", "张三", "2026-01-14T10:21:00", "@李建 周五前提交测试报告").await.unwrap();
+    assert!(r.contains("负责人：李建，"), "{r}");
+    let owners: Vec<Vec<String>> = store.tasks(&TaskFilter::default()).await.unwrap().into_iter().map(|v| v.owner_names).collect();
+    assert_eq!(owners, vec![vec!["王芳"], vec!["李建国"], vec!["赵六"], vec!["李建"]]);
+}
+
+/// An English group is asked in English; a Chinese group is told about a
+/// rule in Chinese, with what to send instead.
+async fn questions_and_refusals_speak_the_groups_language(db: TestDb) {
+    let mut chat = Chat::new(&db).await;
+    let store = db.store.clone();
+    for name in ["王芳", "王强"] {
+        store.add_member(name, None, &[], &[]).await.unwrap();
+    }
+    chat.say("wr-master", "张三", "2026-01-14T10:00:00", "@李四 明天下午3点前把需求文档写完").await.unwrap();
+    chat.say("wr-master", "李四", "2026-01-14T11:00:00", "#1 已完成").await.unwrap();
+    let r = chat.say("wr-master", "李四", "2026-01-14T11:05:00", "#1 进度50%").await.unwrap();
+    assert_eq!(r, "⚠️「TASK-001」未更改：#TASK-001 已完成，不能再改进度。如需继续，请先发送：#TASK-001 进行中");
+    let p = store.project_by_name("官网改版").await.unwrap();
+    assert_eq!(store.task_by_ref(p.id, "1").await.unwrap().task.progress, 100);
+
+    chat.say("wr-master", "张三", "2026-01-14T11:10:00", "/设置 语言 English").await.unwrap();
+    let r = chat.say("wr-master", "张三", "2026-01-14T11:11:00", "@小王 明天下午3点前把接口文档写完").await.unwrap();
+    assert_eq!(r, "❓ Who is \"小王\": @王芳 or @王强? Please send it again with the full name, or teach me: /alias 小王 = 王芳");
+    let r = chat.say("wr-master", "李四", "2026-01-14T11:12:00", "#1 进度50%").await.unwrap();
+    assert!(r.contains("reopen it first: #TASK-001 in progress"), "{r}");
+}
+
 on_both_backends! {
     chat_creates_and_updates_tasks => super::chat_creates_and_updates_tasks;
     ambiguity_is_asked_not_guessed => super::ambiguity_is_asked_not_guessed;
     permissions_apply_once_a_project_has_managers => super::permissions_apply_once_a_project_has_managers;
     platform_retries_are_applied_once => super::platform_retries_are_applied_once;
     replay_rebuilds_the_same_tasks => super::replay_rebuilds_the_same_tasks;
+    people_are_never_invented => super::people_are_never_invented;
+    questions_and_refusals_speak_the_groups_language => super::questions_and_refusals_speak_the_groups_language;
 }

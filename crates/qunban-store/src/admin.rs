@@ -7,7 +7,8 @@ use qunban_core::interpret::{Actor, ProjectRef};
 use qunban_core::{GroupKind, Reply};
 use sqlx::{AnyConnection, Row};
 
-use crate::directory::{find_member_by_name, roles_of, Group, Member};
+use crate::directory::{find_member_by_name, insert_alias, load_directory, roles_of, Group, Member};
+use qunban_core::people::alias_key;
 use crate::tasks::find_task_by_ref;
 use crate::{Result, Store, StoreError};
 #[allow(unused_imports)]
@@ -62,11 +63,13 @@ impl Store {
                 bind_target = Some((p, m, rs));
             }
         }
+        let people = load_directory(&mut conn).await?;
         Ok(AdminSnapshot {
             actor: Actor { member_id: actor.id, name: actor.display_name.clone(), roles },
             project,
             project_has_managers: managed,
             bind_target,
+            people,
         })
     }
 
@@ -238,6 +241,12 @@ pub(crate) async fn execute(tx: &mut AnyConnection, group: &Group, actor: &Membe
                 .execute(&mut *tx)
                 .await?;
                 Reply::KudosGiven { member: member.clone(), reason: reason.clone() }
+            }
+            AdminCommand::SetAlias { alias, member_id, member, previous } => {
+                // A manager re-pointing an alias replaces it.
+                sqlx::query("DELETE FROM member_aliases WHERE alias_key = $1").bind(alias_key(alias)).execute(&mut *tx).await?;
+                insert_alias(tx, alias, *member_id, message_id).await?;
+                Reply::AliasSet { alias: alias.clone(), member: member.clone(), previous: previous.clone() }
             }
             AdminCommand::SetSetting { key, value } => {
                 sqlx::query(

@@ -13,7 +13,7 @@ use qunban_core::{Command, Decision, GroupKind, Locale, NewTask, Reply, TaskStat
 use qunban_lang::Intent;
 use sqlx::{AnyConnection, Row};
 
-use crate::directory::{find_member_by_name, roles_of, Group, Member};
+use crate::directory::{find_member_by_name, load_directory, roles_of, Group, Member};
 use crate::tasks::{find_task_by_ref, load_task, owners_of};
 use crate::{Result, Store, StoreError};
 
@@ -162,6 +162,14 @@ impl Store {
         }
         roles.sort();
         roles.dedup();
+        // Who the owner names mean is decided by the interpreter, from every
+        // member and alias.
+        let names_owners = intents.iter().any(|i| match i {
+            Intent::CreateTask(f) => !f.owners.is_empty(),
+            Intent::UpdateTask(u) => !u.owners.is_empty(),
+            _ => false,
+        });
+        let people = if names_owners { load_directory(&mut conn).await? } else { Default::default() };
         Ok(Snapshot {
             now,
             candidate_projects,
@@ -170,6 +178,7 @@ impl Store {
             actor: Actor { member_id: actor.id, name: actor.display_name.clone(), roles },
             project_has_managers: has_managers,
             tasks,
+            people,
         })
     }
 
@@ -182,12 +191,13 @@ impl Store {
         for command in decision.commands {
             match command {
                 Command::CreateTask(new) => {
-                    let reply = create_task(&mut tx, ctx, &new).await?;
-                    if let Reply::Created { reference, .. } = &reply {
-                        applied.created.push(reference.clone());
-                        changes.push(crate::connectors::TaskChange::Created { project_id: new.project_id, reference: reference.clone() });
+                    for reply in create_task(&mut tx, ctx, &new).await? {
+                        if let Reply::Created { reference, .. } = &reply {
+                            applied.created.push(reference.clone());
+                            changes.push(crate::connectors::TaskChange::Created { project_id: new.project_id, reference: reference.clone() });
+                        }
+                        applied.replies.push(reply);
                     }
-                    applied.replies.push(reply);
                 }
                 Command::UpdateTask { task_id, reference, patch, owner_names } => {
                     let reply = update_task(&mut tx, ctx, task_id, &reference, patch, owner_names).await?;
@@ -252,6 +262,7 @@ impl Store {
             "DELETE FROM kudos",
             "DELETE FROM risks",
             "DELETE FROM project_roles WHERE granted_by_message_id IS NOT NULL",
+            "DELETE FROM member_aliases WHERE set_by_message_id IS NOT NULL",
             "DELETE FROM group_projects WHERE group_id IN (SELECT id FROM chat_groups WHERE bound_by_message_id IS NOT NULL)",
             "UPDATE chat_groups SET kind = 'unbound', project_id = NULL, parent_group_id = NULL, parent_task_id = NULL, bound_by_message_id = NULL WHERE bound_by_message_id IS NOT NULL",
         ] {
@@ -293,6 +304,8 @@ fn intent_reference(i: &Intent) -> Option<&str> {
 }
 
 /// The member with this name or alias; registered when unknown and allowed.
+/// Owner names reach this point already resolved by the interpreter (a
+/// display name, or a clearly new name).
 async fn member_for_name(conn: &mut AnyConnection, name: &str, create: bool) -> Result<i64> {
     if let Some(id) = find_member_by_name(conn, name).await? {
         return Ok(id);
@@ -324,32 +337,55 @@ async fn resolve_owners(conn: &mut AnyConnection, names: &[String]) -> Result<(V
     Ok((ids, shown))
 }
 
+/// A reference a new task asked for that another task of the project holds.
+struct TakenReference {
+    requested: String,
+    taken_by: String,
+}
+
 /// Allocates the next reference of a project. The counter row is updated in
 /// place, which takes a row lock (PostgreSQL) or the write lock (SQLite), so
-/// two concurrent writers can never get the same number.
-async fn allocate_reference(conn: &mut AnyConnection, project_id: i64, requested: Option<&str>) -> Result<(i64, String)> {
+/// two concurrent writers can never get the same number. A requested
+/// reference is kept when free; when another task holds it, the task gets
+/// the next free number and the holder is returned so the reply can say so.
+async fn allocate_reference(conn: &mut AnyConnection, project_id: i64, requested: Option<&str>) -> Result<(i64, String, Option<TakenReference>)> {
+    let mut taken_by = None;
     if let Some(n) = requested.and_then(reference_number) {
         let n = n as i64;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 AND seq = $2")
+        let holder: Option<String> = sqlx::query_scalar("SELECT title FROM tasks WHERE project_id = $1 AND seq = $2")
             .bind(project_id)
             .bind(n)
             .fetch_optional(&mut *conn)
             .await?;
-        if taken.is_none() {
-            sqlx::query("UPDATE projects SET task_seq = CASE WHEN task_seq < $2 THEN $2 ELSE task_seq END WHERE id = $1")
-                .bind(project_id)
-                .bind(n)
-                .execute(&mut *conn)
-                .await?;
-            return Ok((n, canonical_reference(&n.to_string())));
+        match holder {
+            None => {
+                sqlx::query("UPDATE projects SET task_seq = CASE WHEN task_seq < $2 THEN $2 ELSE task_seq END WHERE id = $1")
+                    .bind(project_id)
+                    .bind(n)
+                    .execute(&mut *conn)
+                    .await?;
+                return Ok((n, canonical_reference(&n.to_string()), None));
+            }
+            Some(title) => taken_by = Some(TakenReference { requested: canonical_reference(&n.to_string()), taken_by: title }),
         }
     }
-    let seq: i64 = sqlx::query_scalar("UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq")
-        .bind(project_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound { kind: "project", name: project_id.to_string() })?;
-    Ok((seq, canonical_reference(&seq.to_string())))
+    loop {
+        let seq: i64 = sqlx::query_scalar("UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq")
+            .bind(project_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { kind: "project", name: project_id.to_string() })?;
+        // The counter is never behind a stored number (a kept request raises
+        // it), but a database edited by hand may be: skip what is taken.
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 AND seq = $2")
+            .bind(project_id)
+            .bind(seq)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_none() {
+            return Ok((seq, canonical_reference(&seq.to_string()), taken_by));
+        }
+    }
 }
 
 async fn history(conn: &mut AnyConnection, ctx: &MessageContext, task_id: i64, change: &FieldChange) -> Result<()> {
@@ -370,9 +406,11 @@ async fn history(conn: &mut AnyConnection, ctx: &MessageContext, task_id: i64, c
     Ok(())
 }
 
-async fn create_task(conn: &mut AnyConnection, ctx: &MessageContext, new: &NewTask) -> Result<Reply> {
+/// Creates a task; returns the replies to give (created, and whether the
+/// requested reference was taken).
+async fn create_task(conn: &mut AnyConnection, ctx: &MessageContext, new: &NewTask) -> Result<Vec<Reply>> {
     let (owner_ids, owner_names) = resolve_owners(conn, &new.owner_names).await?;
-    let (seq, reference) = allocate_reference(conn, new.project_id, new.requested_reference.as_deref()).await?;
+    let (seq, reference, taken) = allocate_reference(conn, new.project_id, new.requested_reference.as_deref()).await?;
     let status = new.status.unwrap_or(TaskStatus::Todo);
     let progress = if status == TaskStatus::Done { 100 } else { new.progress.unwrap_or(0) };
     let done_at = (status == TaskStatus::Done).then(|| ctx.now.as_second());
@@ -420,7 +458,11 @@ async fn create_task(conn: &mut AnyConnection, ctx: &MessageContext, new: &NewTa
     }
     let created = FieldChange { field: "created", old: None, new: Some(reference.clone()) };
     history(conn, ctx, id, &created).await?;
-    Ok(Reply::Created { reference, title: new.title.trim().to_string(), owners: owner_names, due: new.due })
+    let mut replies = vec![Reply::Created { reference: reference.clone(), title: new.title.trim().to_string(), owners: owner_names, due: new.due }];
+    if let Some(t) = taken {
+        replies.push(Reply::ReferenceTaken { requested: t.requested, taken_by: t.taken_by, assigned: reference });
+    }
+    Ok(replies)
 }
 
 async fn milestone_for_name(conn: &mut AnyConnection, project_id: i64, name: &str, now: Timestamp) -> Result<i64> {
@@ -458,7 +500,7 @@ async fn update_task(
     }
     let (next, changes) = match apply_patch(&task, &patch, ctx.now) {
         Ok(r) => r,
-        Err(e) => return Ok(Reply::Invalid { subject: task.reference.clone(), error: e.to_string() }),
+        Err(e) => return Ok(Reply::Invalid { subject: task.reference.clone(), error: e }),
     };
     if changes.is_empty() {
         return Ok(Reply::NothingToChange { reference: task.reference });

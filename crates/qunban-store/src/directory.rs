@@ -1,5 +1,6 @@
 //! Who and where: the workspace, projects, members, roles and chat groups.
 
+use qunban_core::people::{alias_key, clean, Directory, Person};
 use qunban_core::{GroupKind, Locale, Role};
 use rand::RngCore;
 use serde::Serialize;
@@ -195,12 +196,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::duplicate_or(e, "member", name))?;
         for alias in aliases {
-            sqlx::query("INSERT INTO member_aliases (alias, member_id) VALUES ($1, $2)")
-                .bind(alias.trim())
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::duplicate_or(e, "alias", alias))?;
+            insert_alias(&mut tx, alias, id, None).await?;
         }
         for (platform, user) in identities {
             sqlx::query("INSERT INTO member_identities (platform, platform_user_id, member_id) VALUES ($1, $2, $3)")
@@ -379,12 +375,124 @@ pub(crate) async fn member_by_id(conn: &mut sqlx::AnyConnection, id: i64) -> Res
     })
 }
 
+/// The member with this exact display name, or else the one member this
+/// alias means (aliases compare by [`alias_key`]).
 pub(crate) async fn find_member_by_name(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Option<i64>> {
-    let name = name.trim().trim_start_matches('@');
+    let name = clean(name);
     if let Some(id) = sqlx::query_scalar("SELECT id FROM members WHERE display_name = $1").bind(name).fetch_optional(&mut *conn).await? {
         return Ok(Some(id));
     }
-    Ok(sqlx::query_scalar("SELECT member_id FROM member_aliases WHERE alias = $1").bind(name).fetch_optional(&mut *conn).await?)
+    let mut ids: Vec<i64> = sqlx::query_scalar("SELECT member_id FROM member_aliases WHERE alias_key = $1")
+        .bind(alias_key(name))
+        .fetch_all(&mut *conn)
+        .await?;
+    ids.dedup();
+    Ok(match ids[..] {
+        [id] => Some(id),
+        _ => None,
+    })
+}
+
+/// Every member and alias, for telling who a name in the chat means.
+pub(crate) async fn load_directory(conn: &mut sqlx::AnyConnection) -> Result<Directory> {
+    let members = sqlx::query("SELECT id, display_name FROM members ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok(Person { id: r.try_get("id")?, name: r.try_get("display_name")? }))
+        .collect::<Result<Vec<_>>>()?;
+    let aliases = sqlx::query("SELECT alias_key, member_id FROM member_aliases ORDER BY alias_key")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("alias_key")?, r.try_get("member_id")?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Directory { members, aliases })
+}
+
+/// Adds an alias; the same alias (by key) may not mean another member, and
+/// a member's display name is no alias.
+pub(crate) async fn insert_alias(conn: &mut sqlx::AnyConnection, alias: &str, member_id: i64, message_id: Option<i64>) -> Result<()> {
+    let alias = checked_name("alias", clean(alias))?;
+    let key = alias_key(alias);
+    let holder: Option<i64> = sqlx::query_scalar("SELECT member_id FROM member_aliases WHERE alias_key = $1 LIMIT 1")
+        .bind(&key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match holder {
+        Some(id) if id == member_id => return Ok(()),
+        Some(_) => return Err(StoreError::Duplicate { kind: "alias", name: alias.to_string() }),
+        None => {}
+    }
+    let named: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE display_name = $1").bind(alias).fetch_optional(&mut *conn).await?;
+    if named.is_some_and(|id| id != member_id) {
+        return Err(StoreError::Invalid(format!("'{alias}' is another member's name and cannot be an alias")));
+    }
+    sqlx::query("INSERT INTO member_aliases (alias, alias_key, member_id, set_by_message_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(alias)
+        .bind(&key)
+        .bind(member_id)
+        .bind(message_id)
+        .bind(now_secs())
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| StoreError::duplicate_or(e, "alias", alias))?;
+    Ok(())
+}
+
+/// One alias and the member it means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alias {
+    pub alias: String,
+    pub member_id: i64,
+    pub member: String,
+    /// Taught in the chat (re-derived by replay) rather than on the CLI.
+    pub from_chat: bool,
+}
+
+impl Store {
+    /// Teaches an alias (`老李` → 李建国) from the CLI.
+    pub async fn add_alias(&self, alias: &str, member_id: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert_alias(&mut tx, alias, member_id, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every alias, by member then alias.
+    pub async fn aliases(&self) -> Result<Vec<Alias>> {
+        let rows = sqlx::query(
+            "SELECT a.alias, a.member_id, m.display_name, a.set_by_message_id FROM member_aliases a JOIN members m ON m.id = a.member_id \
+             ORDER BY m.display_name, a.alias",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Alias {
+                    alias: r.try_get("alias")?,
+                    member_id: r.try_get("member_id")?,
+                    member: r.try_get("display_name")?,
+                    from_chat: r.try_get::<Option<i64>, _>("set_by_message_id")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets an alias; returns the member it meant, if it existed.
+    pub async fn remove_alias(&self, alias: &str) -> Result<Option<String>> {
+        let mut tx = self.begin().await?;
+        let key = alias_key(alias);
+        let member: Option<String> = sqlx::query_scalar(
+            "SELECT m.display_name FROM member_aliases a JOIN members m ON m.id = a.member_id WHERE a.alias_key = $1 LIMIT 1",
+        )
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM member_aliases WHERE alias_key = $1").bind(&key).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(member)
+    }
 }
 
 pub(crate) async fn roles_of(conn: &mut sqlx::AnyConnection, project_id: i64, member_id: i64) -> Result<Vec<Role>> {

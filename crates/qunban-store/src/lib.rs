@@ -28,7 +28,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use admin::Kudos;
 pub use apply::{Applied, MessageContext};
 pub use connectors::{redact_url, Connector, ConnectorConfig, ConnectorKind, GroupRobot, MentionTarget, ReplyRoute, RobotKind};
-pub use directory::{Group, Member, Project, Workspace};
+pub use directory::{Alias, Group, Member, Project, Workspace};
 pub use error::StoreError;
 pub use log::{InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};

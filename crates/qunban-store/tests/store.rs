@@ -185,6 +185,63 @@ async fn concurrent_reference_allocation(db: TestDb) {
     assert_eq!(refs.last().map(String::as_str), Some("TASK-040"));
 }
 
+/// A new task asking for a reference another task holds gets the next free
+/// number, and the reply names the holder; the holder is untouched.
+async fn taken_reference_goes_to_the_next_free_number(db: TestDb) {
+    let s = &db.store;
+    let (pid, zhang) = setup(s).await;
+    let asking = |title: &str, r: &str| {
+        Command::CreateTask(NewTask {
+            project_id: pid,
+            requested_reference: Some(r.into()),
+            title: title.into(),
+            owner_names: vec!["张三".into()],
+            ..Default::default()
+        })
+    };
+    let d = Decision { commands: vec![new_task(pid, "第一个", "张三"), asking("登录页", "TASK-004")], replies: vec![] };
+    let applied = s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
+    assert_eq!(applied.created, vec!["TASK-001", "TASK-004"], "a free requested reference is kept");
+    let d = Decision { commands: vec![asking("支付接口联调", "TASK-004")], replies: vec![] };
+    let applied = s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
+    assert_eq!(applied.created, vec!["TASK-005"]);
+    let text = applied.text.unwrap();
+    assert!(text.contains("TASK-004 已被「登录页」占用，新任务编号为 TASK-005"), "{text}");
+    assert_eq!(s.task_by_ref(pid, "TASK-004").await.unwrap().task.title, "登录页");
+    assert_eq!(s.task_by_ref(pid, "TASK-005").await.unwrap().task.title, "支付接口联调");
+    let d = Decision { commands: vec![asking("又一个", "TASK-001")], replies: vec![] };
+    let en = s.apply(&ctx(&zhang), d, &tz(), Locale::En).await.unwrap().text.unwrap();
+    assert!(en.contains("TASK-001 is already taken by \"第一个\"; the new task is TASK-006"), "{en}");
+}
+
+/// Aliases find their member in any Latin case and spacing; one alias means
+/// one member; a member's own name is no alias.
+async fn aliases_name_one_member(db: TestDb) {
+    let s = &db.store;
+    let (_, zhang) = setup(s).await;
+    let kevin = s.add_member("Kevin Li", None, &[], &[]).await.unwrap();
+    let li = s.add_member("李建国", None, &[], &[]).await.unwrap();
+    s.add_alias("Kev L", kevin.id).await.unwrap();
+    s.add_alias("@老李", li.id).await.unwrap();
+    assert_eq!(s.member_by_name("kevl").await.unwrap().id, kevin.id);
+    assert_eq!(s.member_by_name("@KEV L").await.unwrap().id, kevin.id);
+    assert_eq!(s.member_by_name("老李").await.unwrap().id, li.id);
+    // an alias given at `member add` is found the same way
+    assert_eq!(s.member_by_name("小张").await.unwrap().id, zhang.id);
+    // teaching the same alias again is fine; for someone else it is not
+    s.add_alias("kev l", kevin.id).await.unwrap();
+    assert!(matches!(s.add_alias("KevL", li.id).await, Err(StoreError::Duplicate { kind: "alias", .. })));
+    assert!(matches!(s.add_alias("张三", li.id).await, Err(StoreError::Invalid(_))));
+    let listed: Vec<(String, String, bool)> = s.aliases().await.unwrap().into_iter().map(|a| (a.alias, a.member, a.from_chat)).collect();
+    assert_eq!(
+        listed,
+        vec![("Kev L".into(), "Kevin Li".into(), false), ("小张".into(), "张三".into(), false), ("老李".into(), "李建国".into(), false)]
+    );
+    assert_eq!(s.remove_alias("KEV L").await.unwrap().as_deref(), Some("Kevin Li"));
+    assert_eq!(s.remove_alias("KEV L").await.unwrap(), None);
+    assert!(s.member_by_name("kevl").await.is_err());
+}
+
 async fn outbox_round_trip(db: TestDb) {
     let s = &db.store;
     let payload = serde_json::json!({"text": "你好"});
@@ -211,4 +268,6 @@ on_both_backends! {
     duplicates_and_bad_names_are_refused => super::duplicates_and_bad_names_are_refused;
     concurrent_reference_allocation => super::concurrent_reference_allocation;
     outbox_round_trip => super::outbox_round_trip;
+    taken_reference_goes_to_the_next_free_number => super::taken_reference_goes_to_the_next_free_number;
+    aliases_name_one_member => super::aliases_name_one_member;
 }

@@ -187,6 +187,42 @@ fn parse_contract() {
 }
 
 #[test]
+fn member_aliases_resolve_nicknames_in_the_chat() {
+    let cli = Cli::new();
+    setup(&cli);
+    cli.ok(&["member", "add", "李建国"]);
+    cli.ok(&["member", "add", "Kevin Li"]);
+    let say = |at: &str, text: &str| cli.ok(&["say", "--group", "官网改版总控群", "--sender", "张三", "--at", at, text]);
+    // before the alias: a question, no task, no member 老李
+    let reply = say("2026-01-14T10:30:00+08:00", "@老李 明天下午3点前把需求文档写完");
+    assert!(reply.contains("「老李」是指 @李建国 吗？"), "{reply}");
+    assert!(cli.ok(&["task", "list", "--json"]).trim() == "[]");
+
+    let out = cli.ok(&["member", "alias", "add", "老李", "--member", "李建国"]);
+    assert!(out.contains("'老李' now means 李建国"), "{out}");
+    cli.ok(&["member", "alias", "add", "kev", "--member", "Kevin Li"]);
+    let reply = say("2026-01-14T10:31:00+08:00", "@老李 明天下午3点前把需求文档写完");
+    assert!(reply.contains("TASK-001") && reply.contains("负责人：李建国"), "{reply}");
+    let reply = say("2026-01-14T10:32:00+08:00", "@KEV 周五前完成接口联调");
+    assert!(reply.contains("负责人：Kevin Li"), "{reply}");
+
+    let list: serde_json::Value = serde_json::from_str(&cli.ok(&["member", "alias", "list", "--json"])).unwrap();
+    let pairs: Vec<(&str, &str)> = list.as_array().unwrap().iter().map(|a| (a["alias"].as_str().unwrap(), a["member"].as_str().unwrap())).collect();
+    assert_eq!(pairs, [("kev", "Kevin Li"), ("小张", "张三"), ("老李", "李建国")]);
+    assert!(cli.ok(&["member", "alias", "list"]).contains("老李\t李建国\tcli"));
+    // a member's name is no alias; an alias of someone else is refused
+    assert!(cli.fails(&["member", "alias", "add", "张三", "--member", "李建国"]).contains("another member's name"));
+    assert!(cli.fails(&["member", "alias", "add", "老李", "--member", "张三"]).contains("alias"));
+    assert!(cli.fails(&["member", "alias", "add", "老王", "--member", "王五"]).contains("王五"));
+
+    assert!(cli.ok(&["member", "alias", "remove", "老李"]).contains("no longer means 李建国"));
+    assert!(cli.fails(&["member", "alias", "remove", "老李"]).contains("no alias"));
+    for cmd in [&["member", "alias", "add", "--help"][..], &["member", "alias", "list", "--help"], &["member", "alias", "remove", "--help"]] {
+        assert!(cli.ok(cmd).contains("Examples:"), "{cmd:?}");
+    }
+}
+
+#[test]
 fn help_has_examples() {
     let cli = Cli::new();
     for cmd in [&["serve", "--help"][..], &["task", "list", "--help"], &["parse", "deadline", "--help"], &["replay", "--help"]] {

@@ -367,7 +367,7 @@ pub async fn patch_task(
     let words = |r: &Reply| qunban_core::reply::render_all(std::slice::from_ref(r), &tz, reader).unwrap_or_default();
     if let Some(refusal) = decision.replies.iter().find_map(|r| match r {
         Reply::Refused { .. } => Some(Caller::forbidden(&words(r))),
-        Reply::Invalid { .. } | Reply::DeadlineUnclear { .. } => Some(invalid(words(r))),
+        Reply::Invalid { .. } | Reply::DeadlineUnclear { .. } | Reply::AskWhichMember { .. } => Some(invalid(words(r))),
         _ => None,
     }) {
         return Err(refusal);

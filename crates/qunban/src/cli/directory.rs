@@ -212,6 +212,33 @@ pub enum MemberCmd {
         #[arg(long)]
         role: Role,
     },
+    /// Names people use for members in the chat (老李 → 李建国).
+    #[command(subcommand, after_help = "Examples:\n  qunban member alias add 老李 --member 李建国\n  qunban member alias list --json\n  qunban member alias remove 老李")]
+    Alias(AliasCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AliasCmd {
+    /// Teach an alias: from now on the chat's `@老李` means this member.
+    /// Latin aliases match in any case and spacing (Kev = kev).
+    #[command(after_help = "Examples:\n  qunban member alias add 老李 --member 李建国\n  qunban member alias add Kev --member 'Kevin Li'\n\nIn the chat, a PM or lead sends: /别名 老李 = 李建国")]
+    Add {
+        alias: String,
+        /// The member's display name (or one of their aliases).
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List aliases: alias, member, and where it was taught (cli or chat).
+    #[command(after_help = "Examples:\n  qunban member alias list\n  qunban member alias list --json")]
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget an alias.
+    #[command(after_help = "Examples:\n  qunban member alias remove 老李")]
+    Remove { alias: String },
 }
 
 pub async fn member(cmd: MemberCmd, store: &Store) -> Result<()> {
@@ -248,6 +275,7 @@ pub async fn member(cmd: MemberCmd, store: &Store) -> Result<()> {
             }
             Ok(())
         }
+        MemberCmd::Alias(cmd) => alias(cmd, store).await,
         MemberCmd::Role { name, project, role } => {
             let m = store.member_by_name(&name).await?;
             let p = store.project_by_name(&project).await?;
@@ -255,5 +283,37 @@ pub async fn member(cmd: MemberCmd, store: &Store) -> Result<()> {
             println!("{} is now {} of {}.", m.display_name, role, p.name);
             Ok(())
         }
+    }
+}
+
+async fn alias(cmd: AliasCmd, store: &Store) -> Result<()> {
+    match cmd {
+        AliasCmd::Add { alias, member, json } => {
+            let m = store.member_by_name(&member).await?;
+            store.add_alias(&alias, m.id).await?;
+            let alias = alias.trim().trim_start_matches('@').trim();
+            if json {
+                return print_json(&serde_json::json!({ "alias": alias, "member_id": m.id, "member": m.display_name }));
+            }
+            println!("'{alias}' now means {} (id {}).", m.display_name, m.id);
+            Ok(())
+        }
+        AliasCmd::List { json } => {
+            let aliases = store.aliases().await?;
+            if json {
+                return print_json(&aliases);
+            }
+            for a in aliases {
+                println!("{}\t{}\t{}", a.alias, a.member, if a.from_chat { "chat" } else { "cli" });
+            }
+            Ok(())
+        }
+        AliasCmd::Remove { alias } => match store.remove_alias(&alias).await? {
+            Some(member) => {
+                println!("'{}' no longer means {member}.", alias.trim());
+                Ok(())
+            }
+            None => bail!("no alias '{}' (see: qunban member alias list)", alias.trim()),
+        },
     }
 }

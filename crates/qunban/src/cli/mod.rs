@@ -54,7 +54,7 @@ pub enum Command {
     /// Chat groups: add, list, bind to projects.
     #[command(subcommand)]
     Group(directory::GroupCmd),
-    /// Members: add, list, give roles.
+    /// Members: add, list, give roles, aliases (老李 → 李建国).
     #[command(subcommand)]
     Member(directory::MemberCmd),
     /// Tasks: list and show.

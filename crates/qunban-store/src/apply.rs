@@ -352,11 +352,14 @@ async fn allocate_reference(conn: &mut AnyConnection, project_id: i64, requested
     let mut taken_by = None;
     if let Some(n) = requested.and_then(reference_number) {
         let n = n as i64;
-        let holder: Option<String> = sqlx::query_scalar("SELECT title FROM tasks WHERE project_id = $1 AND seq = $2")
+        let mut holder: Option<String> = sqlx::query_scalar("SELECT title FROM tasks WHERE project_id = $1 AND seq = $2")
             .bind(project_id)
             .bind(n)
             .fetch_optional(&mut *conn)
             .await?;
+        if holder.is_some() && renumber_unseen_holder(conn, project_id, n).await? {
+            holder = None;
+        }
         match holder {
             None => {
                 sqlx::query("UPDATE projects SET task_seq = CASE WHEN task_seq < $2 THEN $2 ELSE task_seq END WHERE id = $1")
@@ -386,6 +389,50 @@ async fn allocate_reference(conn: &mut AnyConnection, project_id: i64, requested
             return Ok((seq, canonical_reference(&seq.to_string()), taken_by));
         }
     }
+}
+
+/// Platform of messages imported from a chat export (see
+/// `qunban_server::connectors::import`).
+pub const IMPORT_PLATFORM: &str = "wechat-import";
+
+/// In imported history the bot never spoke, so the numbers it gave tasks
+/// written without one were never seen by the team: when a template later
+/// names such a number (`【任务编号】TASK-003`), the team's number wins and
+/// the unseen holder moves to the next free number. A holder whose number
+/// was announced in a live chat, or written by the team itself, keeps it.
+async fn renumber_unseen_holder(conn: &mut AnyConnection, project_id: i64, n: i64) -> Result<bool> {
+    let row: Option<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT t.id, t.reference, m.platform, m.text FROM tasks t LEFT JOIN messages m ON m.id = t.created_by_message_id \
+         WHERE t.project_id = $1 AND t.seq = $2",
+    )
+    .bind(project_id)
+    .bind(n)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((task_id, old_reference, Some(platform), Some(text))) = row else { return Ok(false) };
+    let upper = text.to_uppercase();
+    let named = [format!("TASK-{n:03}"), format!("TASK-{n}"), format!("TASK{n:03}"), format!("#{n}")].iter().any(|r| {
+        upper.match_indices(r.as_str()).any(|(k, _)| !upper[k + r.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    });
+    if platform != IMPORT_PLATFORM || named {
+        return Ok(false);
+    }
+    let seq: i64 = sqlx::query_scalar("UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq")
+        .bind(project_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let reference = canonical_reference(&seq.to_string());
+    sqlx::query("UPDATE tasks SET seq = $1, reference = $2 WHERE id = $3").bind(seq).bind(&reference).bind(task_id).execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO task_history (task_id, at, actor_member_id, source, message_id, field, old_value, new_value) \
+         SELECT id, updated_at, NULL, 'import', created_by_message_id, 'reference', $1, $2 FROM tasks WHERE id = $3",
+    )
+    .bind(&old_reference)
+    .bind(&reference)
+    .bind(task_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
 }
 
 async fn history(conn: &mut AnyConnection, ctx: &MessageContext, task_id: i64, change: &FieldChange) -> Result<()> {

@@ -8,6 +8,7 @@
 
 mod admin;
 mod apply;
+pub use apply::IMPORT_PLATFORM;
 mod connectors;
 mod directory;
 mod error;

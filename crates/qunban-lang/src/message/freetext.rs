@@ -128,7 +128,9 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
         let clause = &rest[..rest.find([',', '，', '。', ';', '；', '\n', '!', '！']).unwrap_or(rest.len())];
         !clause.trim_start().starts_with('的') && clause.chars().filter(|c| lex::is_cjk(*c)).count() >= 2 && !segment::only_non_actions(clause)
     });
-    let action = ba || responsible.is_some() || handed || after_time || segment::has_action(&predicate) || contains_verb(&predicate);
+    // The segmenter is the costliest check: asked last, only when the
+    // structure and the common verbs did not settle it.
+    let action = ba || responsible.is_some() || handed || after_time || contains_verb(&predicate) || segment::has_action(&predicate);
     if !action && !takes_quote {
         return None;
     }
@@ -144,7 +146,12 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
         // Nobody named: an order to whoever reads it (`明天下午前把排班表
         // 排出来`) is a task the bot asks an owner for; rules, policies and
         // news (`7天内全额退款`) have no 把 and no request.
-        let imperative = segment::starts_with_action(predicate.trim_start());
+        // An order to whoever reads it opens with its time and then the
+        // verb (`周五前交周报`); a subject before the time
+        // (`展会5月12号到14号`) makes it a statement about that thing.
+        let imperative = deadlines.first().is_some_and(|d| {
+            clean_fragment(&body[..d.span.start]).is_empty() && segment::starts_with_action(predicate[d.span.start..].trim_start())
+        });
         let _ = requested;
         ba || (imperative && !deadlines.is_empty())
     } else if only_self {
@@ -335,7 +342,13 @@ fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSp
     if let Some(span) = name_before_responsible(t) {
         out.push(span);
     }
+    // `@李建国 老李，周三前…`: a name right after a leading mention calls
+    // the same person again.
+    let mentioned = ms.iter().any(|m| !m.name.is_empty() && m.end <= lead);
     for start in clause_starts(t, lead) {
+        if mentioned && start == lead {
+            continue;
+        }
         if let Some(v) = vocative(t, start) {
             out.push(v);
             continue;

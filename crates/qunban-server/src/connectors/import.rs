@@ -44,7 +44,7 @@ pub enum ImportError {
 
 /// Platform of imported messages: ids are namespaced by it, so an export can
 /// never collide with live messages of the group's own platform.
-pub const IMPORT_PLATFORM: &str = "wechat-import";
+pub const IMPORT_PLATFORM: &str = qunban_store::IMPORT_PLATFORM;
 
 /// Imports an export into `group`. `progress(read)` is called after every
 /// message. A row the parser cannot read is counted and skipped; an I/O

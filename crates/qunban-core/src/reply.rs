@@ -44,6 +44,16 @@ pub enum Reply {
     Listing { heading: String, lines: Vec<String>, empty: String },
     Refused { subject: String, reason: Refusal },
     Invalid { subject: String, error: String },
+    /// A possible task the text did not clearly ask for: create it?
+    ConfirmTask { title: String, owners: Vec<String> },
+    /// The sender said no to [`Reply::ConfirmTask`].
+    NotCreated { title: String },
+    /// Leads the outcome of a correction (`不对，是下周一`).
+    Corrected,
+    /// Leads the outcome of an undo.
+    Undone,
+    /// An undo with nothing (left) to undo.
+    NothingToUndo,
 }
 
 /// Renders a deadline in words: `1月15日（周四）15:00`, or `1月15日（周四）`
@@ -91,6 +101,13 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         Reply::Updated { reference, title, changes, owners } => {
             let parts: Vec<String> = changes.iter().map(|c| change_in_words(c, owners, tz, locale)).collect();
             let sep = if zh { "，" } else { ", " };
+            if reopens(changes) {
+                return if zh {
+                    format!("🔁 #{reference} 已重新打开「{title}」：{}", parts.join(sep))
+                } else {
+                    format!("🔁 #{reference} reopened \"{title}\": {}", parts.join(sep))
+                };
+            }
             if zh {
                 format!("🔄 #{reference}「{title}」已更新：{}", parts.join(sep))
             } else {
@@ -105,9 +122,9 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         }
         Reply::AskOwner { title } => {
             if zh {
-                format!("❓「{title}」由谁负责？请 @负责人 再发一次，例如：@张三 {title}")
+                format!("❓「{title}」由谁负责？请回复 @负责人（例如：@张三），或带上 @负责人 再发一次。")
             } else {
-                format!("❓ Who owns \"{title}\"? Please send it again with an @owner.")
+                format!("❓ Who owns \"{title}\"? Reply with the @owner, or send it again with one.")
             }
         }
         Reply::AskTitle { reference } => {
@@ -117,9 +134,9 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         Reply::AskDeadline { title, candidates } => {
             let opts: Vec<String> = candidates.iter().map(|t| deadline_in_words(*t, tz, locale)).collect();
             if zh {
-                format!("❓「{title}」的截止时间是哪个：{}？请确认后再发一次。", opts.join(" 还是 "))
+                format!("❓「{title}」的截止时间是哪个：{}？请回复其中一个。", opts.join(" 还是 "))
             } else {
-                format!("❓ Which deadline for \"{title}\": {}? Please send it again.", opts.join(" or "))
+                format!("❓ Which deadline for \"{title}\": {}? Reply with one of them.", opts.join(" or "))
             }
         }
         Reply::DeadlineUnclear { subject, text } => {
@@ -258,7 +275,33 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         Reply::Invalid { subject, error } => {
             if zh { format!("⚠️「{subject}」未更改：{error}") } else { format!("⚠️ \"{subject}\" not changed: {error}") }
         }
+        Reply::ConfirmTask { title, owners } => {
+            let names: Vec<String> = owners.iter().map(|o| format!("@{o}")).collect();
+            match (zh, names.is_empty()) {
+                (true, false) => format!("❓ 这是给 {} 的新任务吗？回复\"是\"创建：「{title}」", names.join("、")),
+                (true, true) => format!("❓ 这是新任务吗？回复\"是\"创建：「{title}」"),
+                (false, false) => format!("❓ Is this a new task for {}? Reply \"yes\" to create \"{title}\".", names.join(", ")),
+                (false, true) => format!("❓ Is this a new task? Reply \"yes\" to create \"{title}\"."),
+            }
+        }
+        Reply::NotCreated { title } => {
+            if zh { format!("👌 好的，不创建「{title}」。") } else { format!("👌 OK, \"{title}\" not created.") }
+        }
+        Reply::Corrected => if zh { "✏️ 已更正：".into() } else { "✏️ Corrected:".into() },
+        Reply::Undone => if zh { "↩️ 已撤销你上一条消息的改动：".into() } else { "↩️ Undid the changes of your last message:".into() },
+        Reply::NothingToUndo => {
+            if zh { "ℹ️ 没有可以撤销的操作（只能撤销你 30 分钟内最近一条消息的改动）。".into() } else { "ℹ️ Nothing to undo (only your last message's changes, within 30 minutes).".into() }
+        }
     }
+}
+
+/// A closed task (done, cancelled) becomes open again.
+fn reopens(changes: &[FieldChange]) -> bool {
+    changes.iter().any(|c| {
+        c.field == "status"
+            && c.old.as_deref().and_then(|s| s.parse::<TaskStatus>().ok()).is_some_and(|s| s.is_closed())
+            && c.new.as_deref().and_then(|s| s.parse::<TaskStatus>().ok()).is_some_and(|s| !s.is_closed())
+    })
 }
 
 fn change_in_words(c: &FieldChange, owners: &[String], tz: &TimeZone, locale: Locale) -> String {
@@ -294,6 +337,23 @@ pub fn render_all(replies: &[Reply], tz: &TimeZone, locale: Locale) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reopening_and_follow_ups_read_naturally() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let change = |f: &'static str, o: &str, n: &str| FieldChange { field: f, old: Some(o.into()), new: Some(n.into()) };
+        let r = Reply::Updated {
+            reference: "TASK-005".into(),
+            title: "登录页".into(),
+            changes: vec![change("status", "done", "in_progress"), change("progress", "100", "90")],
+            owners: vec![],
+        };
+        assert_eq!(render(&r, &tz, Locale::Zh), "🔁 #TASK-005 已重新打开「登录页」：状态 → 进行中，进度 → 90%");
+        assert!(render(&r, &tz, Locale::En).starts_with("🔁 #TASK-005 reopened"));
+        let r = Reply::ConfirmTask { title: "周报".into(), owners: vec!["甲".into()] };
+        assert_eq!(render(&r, &tz, Locale::Zh), "❓ 这是给 @甲 的新任务吗？回复\"是\"创建：「周报」");
+        assert_eq!(render(&r, &tz, Locale::En), "❓ Is this a new task for @甲? Reply \"yes\" to create \"周报\".");
+    }
 
     #[test]
     fn deadlines_read_naturally() {

@@ -257,6 +257,9 @@ pub fn undo(acted: &Acted, history: &[HistoryChange], tasks: &[Task]) -> Decisio
         }
         d.commands.push(Command::UpdateTask { task_id: task.id, reference: task.reference.clone(), patch, owner_names: None });
     }
+    if d.commands.is_empty() {
+        d.replies = vec![Reply::NothingToUndo];
+    }
     d
 }
 

@@ -9,6 +9,7 @@
 mod admin;
 mod apply;
 mod connectors;
+mod conversation;
 mod directory;
 mod error;
 mod log;

@@ -83,6 +83,7 @@ pub const HELP_ZH: &str = "可用命令：\n\
 /风险 描述 [概率高|中|低] [影响高|中|低] [@负责人] [应对：…] — 登记风险\n\
 /决议 内容 — 记录决议\n\
 /点赞 @成员 理由 — 每周之星，/本周之星 查看\n\
+/撤销 — 撤销机器人对你上一条消息的改动（30分钟内）\n\
 /帮助 — 显示本帮助";
 
 /// The help text in English.
@@ -97,6 +98,7 @@ pub const HELP_EN: &str = "Commands:\n\
 /risk <text> [p:high|medium|low] [i:high|medium|low] [@owner] — log a risk\n\
 /decision <text> — record a decision\n\
 /kudos @member <reason> — weekly stars, /stars to see them\n\
+/undo — revert what the bot did on your last message (within 30 minutes)\n\
 /help — this help";
 
 /// Parses a slash command; `None` when the text is not one (ordinary chat).

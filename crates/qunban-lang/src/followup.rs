@@ -50,7 +50,7 @@ pub enum FollowUp {
 /// Reads `text` as a follow-up, or `None` when it is an ordinary message.
 pub fn parse_followup(text: &str, ctx: &MessageContext<'_>) -> Option<FollowUp> {
     let norm = normalize(text);
-    let t = norm.trim();
+    let t = without_bot_mention(norm.trim());
     if t.is_empty() || t.chars().count() > 80 {
         return None;
     }
@@ -133,6 +133,18 @@ fn is_undo(bare: &str) -> bool {
     };
     let rest = rest.trim().trim_end_matches(PARTICLES);
     ["", "一下", "刚才", "刚才的", "刚才那条", "上一条", "上一步", "上一个", "操作", "刚才的操作", "上一条消息", "last"].contains(&rest)
+}
+
+/// `@群办 /撤销` → `/撤销`: a command may follow an @-mention of the bot.
+fn without_bot_mention(t: &str) -> &str {
+    let mut rest = t;
+    while let Some(after) = rest.strip_prefix('@') {
+        match after.find(char::is_whitespace) {
+            Some(i) if after[i..].trim_start().starts_with(['@', '/']) => rest = after[i..].trim_start(),
+            _ => return t,
+        }
+    }
+    rest
 }
 
 /// A correction of the deadline or the owners of what the bot just did.
@@ -370,7 +382,7 @@ mod tests {
 
     #[test]
     fn undo_in_many_forms() {
-        for t in ["撤销", "/撤销", "撤回", "undo", "/undo", "UNDO", "撤销一下", "撤回刚才的", "撤销上一条", "撤销！", "／撤销"] {
+        for t in ["撤销", "/撤销", "撤回", "undo", "/undo", "UNDO", "撤销一下", "撤回刚才的", "撤销上一条", "撤销！", "／撤销", "@群办 /撤销", "@群办 @bot /undo"] {
             assert_eq!(p(t), Some(FollowUp::Undo), "{t}");
         }
     }

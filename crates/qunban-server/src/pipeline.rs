@@ -96,7 +96,8 @@ impl Engine {
         // did is read only when there is something to follow up (an open
         // question, a recent action of this sender here); `/撤销` always.
         let conv = self.store.conversation(group.id, actor.id).await?.map(|c| c.live(now)).unwrap_or_default();
-        let slash = m.text.trim_start().starts_with(['/', '／']);
+        // (`@群办 /撤销`: a command may follow a mention of the bot.)
+        let slash = m.text.contains(['/', '／']);
         if !conv.is_empty() || slash {
             let lang = LangContext { now: now.to_zoned(tz.clone()), sender: actor.display_name.clone(), calendar: &self.calendar };
             let follow_up = parse_followup(&m.text, &lang).filter(|f| !conv.is_empty() || *f == FollowUp::Undo);

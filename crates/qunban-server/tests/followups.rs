@@ -159,12 +159,30 @@ async fn questions_are_answered_in_a_word(db: TestDb) {
     let r = chat.say("张三", "2026-01-14T10:11:00", "下周一").await.unwrap();
     assert!(r.contains("已创建 #TASK-002") && r.contains("1月19日（周一）前"), "{r}");
 
-    // The log replays into the same tasks: the answers are in it.
+    // A question left open, then the log replays into the same tasks (the
+    // answers are in it) and the same memory.
+    let r = chat.say("张三", "2026-01-14T10:20:00", "下周三前把测试报告写完").await.unwrap();
+    assert!(r.contains("由谁负责"), "{r}");
+    let group = db.store.group_by_chat("wecom", GROUP).await.unwrap().unwrap();
+    let zhang = db.store.member_by_name("张三").await.unwrap();
+    let memory = db.store.conversation(group.id, zhang.id).await.unwrap();
+    assert!(memory.as_ref().is_some_and(|c| c.question.is_some() && c.acted.is_some()), "{memory:?}");
     let before: Vec<_> = chat.tasks().await.iter().map(|v| (v.task.reference.clone(), v.task.title.clone(), v.owner_names.clone(), v.task.due)).collect();
     chat.engine.replay(|_, _| {}).await.unwrap();
     let after: Vec<_> = chat.tasks().await.iter().map(|v| (v.task.reference.clone(), v.task.title.clone(), v.owner_names.clone(), v.task.due)).collect();
     assert_eq!(before, after);
     assert_eq!(after.len(), 2);
+    // The same memory, up to the ids of the re-created tasks (PostgreSQL
+    // does not reuse them).
+    let rebuilt = db.store.conversation(group.id, zhang.id).await.unwrap().unwrap();
+    let (memory, rebuilt_acted) = (memory.unwrap(), rebuilt.acted.clone().unwrap());
+    assert_eq!(rebuilt.question, memory.question);
+    let acted = memory.acted.unwrap();
+    assert_eq!((rebuilt_acted.message_ids, rebuilt_acted.at), (acted.message_ids, acted.at));
+    let refs = |a: &qunban_core::conversation::Acted| a.tasks.iter().map(|t| t.reference.clone()).collect::<Vec<_>>();
+    assert_eq!(refs(rebuilt.acted.as_ref().unwrap()), ["TASK-002"]);
+    let r = chat.say("张三", "2026-01-14T10:21:00", "@王五").await.unwrap();
+    assert!(r.contains("已创建 #TASK-003「测试报告写完」"), "{r}");
 }
 
 async fn corrections_change_what_was_just_done(db: TestDb) {

@@ -141,8 +141,14 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
         d.replies.push(Reply::AskTitle { reference: f.reference.clone() });
         return;
     }
-    // A possible task the text does not clearly ask for: confirm first.
+    // A possible task the text does not clearly ask for: confirm first —
+    // unless the sender could not create it anyway; then, as it may well be
+    // no task at all, say nothing rather than ask and refuse.
     if f.tentative {
+        let assigns_others = f.owners.iter().any(|o| o != &snap.actor.name);
+        if snap.is_viewer_only() || (assigns_others && !snap.can_manage()) {
+            return;
+        }
         d.replies.push(Reply::ConfirmTask { title: label, owners: f.owners.clone() });
         remember(d, QuestionKind::Confirm, f, snap);
         return;
@@ -433,6 +439,14 @@ mod tests {
         let q = d.question.expect("remembered");
         assert_eq!(q.kind, QuestionKind::Confirm);
         assert!(!q.task.tentative, "the remembered task is the one to create");
+        // an executor's possible task for someone else is not even asked about
+        let mut s = snap();
+        s.project_has_managers = true;
+        s.actor.roles = vec![Role::Executor];
+        let mut f = fields(&["李四"]);
+        f.tentative = true;
+        let d = interpret(&[Intent::CreateTask(f)], &s);
+        assert_eq!(d, Decision::default());
         // the owner question is remembered too
         let d = interpret(&[Intent::CreateTask(fields(&[]))], &snap());
         assert_eq!(d.question.map(|q| q.kind), Some(QuestionKind::Owner));

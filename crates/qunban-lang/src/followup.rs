@@ -258,7 +258,7 @@ fn names_value(v: &str, ctx: &MessageContext<'_>) -> Option<Vec<String>> {
     }
     let mut names = Vec::new();
     for part in v.split('@').skip(1) {
-        let part = part.trim().trim_end_matches(|c: char| c == '和' || c == '、' || c == '跟' || c == '与' || c == '&' || c == '+').trim();
+        let part = part.trim().trim_end_matches(['和', '、', '跟', '与', '&', '+']).trim();
         let part = strip_any_suffix(part, &["来负责", "负责", "来做", "来"]).trim();
         if part.is_empty() || part.chars().count() > 20 || part.contains(|c: char| c.is_whitespace()) || part == "所有人" || part.eq_ignore_ascii_case("all") {
             return None;

@@ -287,6 +287,20 @@ async fn done_tasks_are_reopened_from_the_chat(db: TestDb) {
     assert_eq!(statuses, ["done", "in_progress", "done", "in_progress"]);
 }
 
+async fn english_groups_hear_english(db: TestDb) {
+    let mut chat = Chat::new(&db).await;
+    chat.say("张三", "2026-01-14T09:00:00", "/设置 语言 English").await.unwrap();
+    chat.say_as("张三", "2026-01-14T10:00:00", "Li Si might tidy up the weekly report", tentative("weekly report", "李四")).await.unwrap();
+    let r = chat.say("张三", "2026-01-14T10:00:30", "ok").await.unwrap();
+    assert!(r.starts_with("✅ Created #TASK-001"), "{r}");
+    let r = chat.say("张三", "2026-01-14T10:01:00", "不对，是下周一").await.unwrap();
+    assert!(r.starts_with("✏️ Corrected:") && r.contains("due → end of Mon Jan 19"), "{r}");
+    let r = chat.say("张三", "2026-01-14T10:02:00", "undo").await.unwrap();
+    assert!(r.starts_with("↩️ Undid the changes of your last message:") && r.contains("status → cancelled"), "{r}");
+    let r = chat.say("张三", "2026-01-14T10:03:00", "/undo").await.unwrap();
+    assert!(r.starts_with("ℹ️ Nothing to undo"), "{r}");
+}
+
 /// The whole flow from chat text, once the parser marks a text tentative.
 async fn tentative_from_text(db: TestDb) {
     let calendar = Calendar::builtin();
@@ -319,4 +333,5 @@ on_both_backends! {
     undo_restores_updated_fields => super::undo_restores_updated_fields;
     done_tasks_are_reopened_from_the_chat => super::done_tasks_are_reopened_from_the_chat;
     tentative_from_text => super::tentative_from_text;
+    english_groups_hear_english => super::english_groups_hear_english;
 }

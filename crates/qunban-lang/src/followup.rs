@@ -294,6 +294,30 @@ fn only_names(t: &str, ctx: &MessageContext<'_>) -> Option<Vec<String>> {
     Some(names)
 }
 
+/// The words of a message that could be a list of bare names (`李四`,
+/// `李四 王五`, `李四、王五负责`): one to four short words and nothing else.
+/// Whether they *are* names only a member directory can say, so the caller
+/// takes them as an answer to "who owns it?" only when every word is a known
+/// member — `收到` or `好滴` never are.
+pub fn bare_names(text: &str) -> Option<Vec<String>> {
+    let norm = normalize(text);
+    let v = strip_punct(norm.trim());
+    let v = strip_any_suffix(&v, &["来负责吧", "来负责", "负责吧", "负责", "来做", "来吧", "来"]).trim();
+    let v = v.strip_prefix('由').unwrap_or(v);
+    let words: Vec<&str> = v.split(|c: char| c.is_whitespace() || matches!(c, '、' | '和' | '&' | '+')).filter(|w| !w.is_empty()).collect();
+    let short = |w: &&str| {
+        let n = w.chars().count();
+        let limit = if w.is_ascii() { 20 } else { 8 };
+        (1..=limit).contains(&n) && w.chars().all(|c| c.is_alphanumeric() || c == '·' || c == '-' || c == '_') && !w.chars().all(|c| c.is_ascii_digit())
+    };
+    let ok = (1..=4).contains(&words.len()) && words.iter().all(short) && !v.contains('@');
+    ok.then(|| {
+        let mut names: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        dedup(&mut names);
+        names
+    })
+}
+
 /// A message of only one deadline phrase: `下周一`, `选周五`, `就周五吧`.
 fn only_deadline(t: &str, ctx: &MessageContext<'_>) -> Option<Zoned> {
     let v = strip_punct(t);
@@ -437,6 +461,21 @@ mod tests {
         assert_eq!(day(&p("周五")), "2026-01-16 23:59");
         assert_eq!(day(&p("选周五吧")), "2026-01-16 23:59");
         assert_eq!(day(&p("就下周一")), "2026-01-19 23:59");
+    }
+
+    #[test]
+    fn bare_name_lists() {
+        let v = |xs: &[&str]| Some(xs.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(bare_names("李四"), v(&["李四"]));
+        assert_eq!(bare_names("李四、王五负责"), v(&["李四", "王五"]));
+        assert_eq!(bare_names("由李四负责。"), v(&["李四"]));
+        assert_eq!(bare_names("李四和王五"), v(&["李四", "王五"]));
+        assert_eq!(bare_names("Tom"), v(&["Tom"]));
+        // candidates only: the directory decides (收到 is no member)
+        assert_eq!(bare_names("收到"), v(&["收到"]));
+        assert_eq!(bare_names("@李四"), None);
+        assert_eq!(bare_names("好的，我跟产品对一下吧，回头再说"), None);
+        assert_eq!(bare_names("123"), None);
     }
 
     #[test]

@@ -16,6 +16,6 @@ pub mod message;
 pub use calendar::Calendar;
 pub use command::{parse_bot_command, BotCommand};
 pub use deadline::{find_deadlines, parse_deadline, DeadlineMatch};
-pub use followup::{parse_followup, FollowUp};
+pub use followup::{bare_names, parse_followup, FollowUp};
 pub use intent::{Intent, MessageContext, Standup, TaskFields, TaskUpdate};
 pub use message::parse_message;

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use qunban_core::conversation::{plan, undo, Plan};
+use qunban_core::conversation::{plan, undo, Plan, QuestionKind};
 use qunban_core::{interpret, Decision};
-use qunban_lang::{parse_followup, FollowUp};
+use qunban_lang::{bare_names, parse_followup, FollowUp};
 use qunban_lang::{parse_message, Calendar, MessageContext as LangContext};
 use jiff::tz::TimeZone;
 use qunban_core::admin::{decide, AdminQuery};
@@ -100,7 +100,20 @@ impl Engine {
         let slash = m.text.contains(['/', '／']);
         if !conv.is_empty() || slash {
             let lang = LangContext { now: now.to_zoned(tz.clone()), sender: actor.display_name.clone(), calendar: &self.calendar };
-            let follow_up = parse_followup(&m.text, &lang).filter(|f| !conv.is_empty() || *f == FollowUp::Undo);
+            let mut follow_up = parse_followup(&m.text, &lang).filter(|f| !conv.is_empty() || *f == FollowUp::Undo);
+            // "Who owns it?" may also be answered with bare names, when each
+            // is a known member.
+            if follow_up.is_none() && conv.question.as_ref().is_some_and(|q| q.kind == QuestionKind::Owner) {
+                if let Some(names) = bare_names(&m.text) {
+                    let mut known = true;
+                    for n in &names {
+                        known &= self.store.member_by_name(n).await.is_ok();
+                    }
+                    if known {
+                        follow_up = Some(FollowUp::Names(names));
+                    }
+                }
+            }
             let decision = match plan(follow_up.as_ref(), &conv) {
                 Plan::Normal => None,
                 Plan::Say(reply) => Some(Decision { replies: vec![reply], ..Default::default() }),

@@ -154,10 +154,18 @@ async fn questions_are_answered_in_a_word(db: TestDb) {
     let r = chat.say("张三", "2026-01-14T10:02:00", "@李四").await.unwrap();
     assert!(r.contains("已创建 #TASK-001「需求文档写完」") && r.contains("李四") && r.contains("1月15日（周四）前"), "{r}");
 
+    // Bare names answer too, when they are members; a bare word is not.
+    let r = chat.say("张三", "2026-01-14T10:05:00", "周五前把验收清单整理好").await.unwrap();
+    assert!(r.contains("由谁负责"), "{r}");
+    assert_eq!(chat.say("张三", "2026-01-14T10:06:00", "收到").await, None, "收到 is no member: an ordinary message");
+    assert!(chat.say("张三", "2026-01-14T10:07:00", "周五前把验收清单整理好").await.unwrap().contains("由谁负责"));
+    let r = chat.say("张三", "2026-01-14T10:08:00", "李四负责").await.unwrap();
+    assert!(r.contains("已创建 #TASK-002「验收清单整理好」") && r.contains("李四"), "{r}");
+
     let r = chat.say("张三", "2026-01-14T10:10:00", "@王五 周五或者下周一前提交周报").await.unwrap();
     assert!(r.contains("截止时间是哪个"), "{r}");
     let r = chat.say("张三", "2026-01-14T10:11:00", "下周一").await.unwrap();
-    assert!(r.contains("已创建 #TASK-002") && r.contains("1月19日（周一）前"), "{r}");
+    assert!(r.contains("已创建 #TASK-003") && r.contains("1月19日（周一）前"), "{r}");
 
     // A question left open, then the log replays into the same tasks (the
     // answers are in it) and the same memory.
@@ -171,7 +179,7 @@ async fn questions_are_answered_in_a_word(db: TestDb) {
     chat.engine.replay(|_, _| {}).await.unwrap();
     let after: Vec<_> = chat.tasks().await.iter().map(|v| (v.task.reference.clone(), v.task.title.clone(), v.owner_names.clone(), v.task.due)).collect();
     assert_eq!(before, after);
-    assert_eq!(after.len(), 2);
+    assert_eq!(after.len(), 3);
     // The same memory, up to the ids of the re-created tasks (PostgreSQL
     // does not reuse them).
     let rebuilt = db.store.conversation(group.id, zhang.id).await.unwrap().unwrap();
@@ -180,9 +188,9 @@ async fn questions_are_answered_in_a_word(db: TestDb) {
     let acted = memory.acted.unwrap();
     assert_eq!((rebuilt_acted.message_ids, rebuilt_acted.at), (acted.message_ids, acted.at));
     let refs = |a: &qunban_core::conversation::Acted| a.tasks.iter().map(|t| t.reference.clone()).collect::<Vec<_>>();
-    assert_eq!(refs(rebuilt.acted.as_ref().unwrap()), ["TASK-002"]);
+    assert_eq!(refs(rebuilt.acted.as_ref().unwrap()), ["TASK-003"]);
     let r = chat.say("张三", "2026-01-14T10:21:00", "@王五").await.unwrap();
-    assert!(r.contains("已创建 #TASK-003「测试报告写完」"), "{r}");
+    assert!(r.contains("已创建 #TASK-004「测试报告写完」"), "{r}");
 }
 
 async fn corrections_change_what_was_just_done(db: TestDb) {

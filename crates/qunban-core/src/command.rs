@@ -68,6 +68,18 @@ pub struct TaskPatch {
     /// Resolved owner member ids replacing the current owners.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<Vec<i64>>,
+    /// Optional fields to empty (an undo restoring "no deadline").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clear: Vec<ClearField>,
+}
+
+/// An optional task field a patch can empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClearField {
+    Due,
+    Priority,
+    Note,
 }
 
 impl TaskPatch {
@@ -113,6 +125,13 @@ pub fn apply_patch(task: &Task, patch: &TaskPatch, now: Timestamp) -> Result<(Ta
     }
     if let Some(note) = &patch.note {
         next.note = Some(note.clone());
+    }
+    for field in &patch.clear {
+        match field {
+            ClearField::Due => next.due = None,
+            ClearField::Priority => next.priority = None,
+            ClearField::Note => next.note = None,
+        }
     }
     if let Some(owners) = &patch.owners {
         let mut owners = owners.clone();

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use qunban_lang::{Intent, Standup, TaskFields, TaskUpdate};
 
 use crate::command::{Command, NewTask, TaskPatch};
+use crate::conversation::{Question, QuestionKind, Turn};
 use crate::model::{Priority, Role, TaskStatus};
 use crate::people::{clean, Directory, NameMatch};
 use crate::reply::Reply;
@@ -73,6 +74,11 @@ impl Snapshot {
 pub struct Decision {
     pub commands: Vec<Command>,
     pub replies: Vec<Reply>,
+    /// A question the sender can answer with a short reply (`是`, `@张三`,
+    /// `下周一`); the first one the message raised.
+    pub question: Option<Question>,
+    /// How the message relates to the sender's conversation with the bot.
+    pub turn: Turn,
 }
 
 /// Decides what a message's intents mean for the project.
@@ -146,12 +152,26 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
         d.replies.push(Reply::AskTitle { reference: f.reference.clone() });
         return;
     }
+    // A possible task the text does not clearly ask for: confirm first —
+    // unless the sender could not create it anyway; then, as it may well be
+    // no task at all, say nothing rather than ask and refuse.
+    if f.tentative {
+        let assigns_others = f.owners.iter().any(|o| o != &snap.actor.name);
+        if snap.is_viewer_only() || (assigns_others && !snap.can_manage()) {
+            return;
+        }
+        d.replies.push(Reply::ConfirmTask { title: label, owners: f.owners.clone() });
+        remember(d, QuestionKind::Confirm, f, snap);
+        return;
+    }
     if f.owners.is_empty() {
         d.replies.push(Reply::AskOwner { title: label });
+        remember(d, QuestionKind::Owner, f, snap);
         return;
     }
     let Some(owners) = resolve_owners(&f.owners, snap, d) else { return };
     if f.due.is_none() && f.due_candidates.len() > 1 {
+        remember(d, QuestionKind::Deadline, f, snap);
         d.replies.push(Reply::AskDeadline {
             title: label,
             candidates: f.due_candidates.iter().map(|z| z.timestamp()).collect(),
@@ -194,6 +214,15 @@ fn create(f: &TaskFields, project_id: i64, snap: &Snapshot, d: &mut Decision) {
     }));
 }
 
+/// Keeps the first question of a message, so a short reply can answer it.
+fn remember(d: &mut Decision, kind: QuestionKind, f: &TaskFields, snap: &Snapshot) {
+    if d.question.is_none() {
+        let mut task = f.clone();
+        task.tentative = false;
+        d.question = Some(Question { kind, task, asked_at: snap.now });
+    }
+}
+
 fn update(u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) {
     match snap.tasks.get(&u.reference) {
         Some(task) => apply_update(task, u, snap, d),
@@ -221,6 +250,7 @@ fn apply_update(task: &Task, u: &TaskUpdate, snap: &Snapshot, d: &mut Decision) 
         priority: parse_priority(u.priority.as_deref()),
         note: u.note.clone(),
         owners: None,
+        clear: Vec::new(),
     };
     let owner_names = if u.owners.is_empty() {
         None
@@ -566,6 +596,47 @@ mod tests {
         f.project = Some("小程序".into());
         let d = interpret(&[Intent::CreateTask(f)], &s);
         assert!(matches!(&d.commands[0], Command::CreateTask(t) if t.project_id == 2));
+    }
+
+    #[test]
+    fn a_tentative_task_is_asked_about_and_remembered() {
+        let mut f = fields(&["李四"]);
+        f.tentative = true;
+        let d = interpret(&[Intent::CreateTask(f)], &snap());
+        assert!(d.commands.is_empty());
+        assert_eq!(d.replies, vec![Reply::ConfirmTask { title: "需求文档".into(), owners: vec!["李四".into()] }]);
+        let q = d.question.expect("remembered");
+        assert_eq!(q.kind, QuestionKind::Confirm);
+        assert!(!q.task.tentative, "the remembered task is the one to create");
+        // an executor's possible task for someone else is not even asked about
+        let mut s = snap();
+        s.project_has_managers = true;
+        s.actor.roles = vec![Role::Executor];
+        let mut f = fields(&["李四"]);
+        f.tentative = true;
+        let d = interpret(&[Intent::CreateTask(f)], &s);
+        assert_eq!(d, Decision::default());
+        // the owner question is remembered too
+        let d = interpret(&[Intent::CreateTask(fields(&[]))], &snap());
+        assert_eq!(d.question.map(|q| q.kind), Some(QuestionKind::Owner));
+    }
+
+    #[test]
+    fn the_owner_or_a_manager_may_reopen_a_done_task() {
+        let mut s = snap();
+        s.project_has_managers = true;
+        let mut t = task(10);
+        t.status = TaskStatus::Done;
+        s.tasks.insert("3".into(), t);
+        let u = TaskUpdate { reference: "3".into(), status: Some("in_progress".into()), ..Default::default() };
+        let d = interpret(&[Intent::UpdateTask(u.clone())], &s);
+        assert!(matches!(&d.commands[0], Command::UpdateTask { patch, .. } if patch.status == Some(TaskStatus::InProgress)));
+        s.actor.member_id = 11;
+        let d = interpret(&[Intent::UpdateTask(u.clone())], &s);
+        assert!(matches!(d.replies[0], Reply::Refused { reason: Refusal::NotYourTask, .. }));
+        s.actor.roles = vec![Role::Pm];
+        let d = interpret(&[Intent::UpdateTask(u)], &s);
+        assert_eq!(d.commands.len(), 1);
     }
 
     #[test]

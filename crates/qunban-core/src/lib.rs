@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod command;
+pub mod conversation;
 pub mod interpret;
 pub mod model;
 pub mod people;

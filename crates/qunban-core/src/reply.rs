@@ -59,6 +59,16 @@ pub enum Reply {
     AliasSet { alias: String, member: String, previous: Option<String> },
     /// A change the task rules refuse, with the rule that refused it.
     Invalid { subject: String, error: TaskError },
+    /// A possible task the text did not clearly ask for: create it?
+    ConfirmTask { title: String, owners: Vec<String> },
+    /// The sender said no to [`Reply::ConfirmTask`].
+    NotCreated { title: String },
+    /// Leads the outcome of a correction (`不对，是下周一`).
+    Corrected,
+    /// Leads the outcome of an undo.
+    Undone,
+    /// An undo with nothing (left) to undo.
+    NothingToUndo,
 }
 
 /// What a refused slash command wanted to do, so the refusal can say it in
@@ -197,6 +207,13 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         Reply::Updated { reference, title, changes, owners } => {
             let parts: Vec<String> = changes.iter().map(|c| change_in_words(c, owners, tz, locale)).collect();
             let sep = if zh { "，" } else { ", " };
+            if reopens(changes) {
+                return if zh {
+                    format!("🔁 #{reference} 已重新打开「{title}」：{}", parts.join(sep))
+                } else {
+                    format!("🔁 #{reference} reopened \"{title}\": {}", parts.join(sep))
+                };
+            }
             if zh {
                 format!("🔄 #{reference}「{title}」已更新：{}", parts.join(sep))
             } else {
@@ -211,9 +228,9 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         }
         Reply::AskOwner { title } => {
             if zh {
-                format!("❓「{title}」由谁负责？请 @负责人 再发一次，例如：@张三 {title}")
+                format!("❓「{title}」由谁负责？请回复 @负责人（例如：@张三），或带上 @负责人 再发一次。")
             } else {
-                format!("❓ Who owns \"{title}\"? Please send it again with an @owner.")
+                format!("❓ Who owns \"{title}\"? Reply with the @owner, or send it again with one.")
             }
         }
         Reply::AskWhichMember { name, candidates } => {
@@ -264,9 +281,9 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
         Reply::AskDeadline { title, candidates } => {
             let opts: Vec<String> = candidates.iter().map(|t| deadline_in_words(*t, tz, locale)).collect();
             if zh {
-                format!("❓「{title}」的截止时间是哪个：{}？请确认后再发一次。", opts.join(" 还是 "))
+                format!("❓「{title}」的截止时间是哪个：{}？请回复其中一个。", opts.join(" 还是 "))
             } else {
-                format!("❓ Which deadline for \"{title}\": {}? Please send it again.", opts.join(" or "))
+                format!("❓ Which deadline for \"{title}\": {}? Reply with one of them.", opts.join(" or "))
             }
         }
         Reply::DeadlineUnclear { subject, text } => {
@@ -421,7 +438,33 @@ pub fn render(reply: &Reply, tz: &TimeZone, locale: Locale) -> String {
                 (false, false) => format!("⚠️ \"{subject}\" not created: {why}"),
             }
         }
+        Reply::ConfirmTask { title, owners } => {
+            let names: Vec<String> = owners.iter().map(|o| format!("@{o}")).collect();
+            match (zh, names.is_empty()) {
+                (true, false) => format!("❓ 这是给 {} 的新任务吗？回复\"是\"创建：「{title}」", names.join("、")),
+                (true, true) => format!("❓ 这是新任务吗？回复\"是\"创建：「{title}」"),
+                (false, false) => format!("❓ Is this a new task for {}? Reply \"yes\" to create \"{title}\".", names.join(", ")),
+                (false, true) => format!("❓ Is this a new task? Reply \"yes\" to create \"{title}\"."),
+            }
+        }
+        Reply::NotCreated { title } => {
+            if zh { format!("👌 好的，不创建「{title}」。") } else { format!("👌 OK, \"{title}\" not created.") }
+        }
+        Reply::Corrected => if zh { "✏️ 已更正：".into() } else { "✏️ Corrected:".into() },
+        Reply::Undone => if zh { "↩️ 已撤销你上一条消息的改动：".into() } else { "↩️ Undid the changes of your last message:".into() },
+        Reply::NothingToUndo => {
+            if zh { "ℹ️ 没有可以撤销的操作（只能撤销你 30 分钟内最近一条消息的改动）。".into() } else { "ℹ️ Nothing to undo (only your last message's changes, within 30 minutes).".into() }
+        }
     }
+}
+
+/// A closed task (done, cancelled) becomes open again.
+fn reopens(changes: &[FieldChange]) -> bool {
+    changes.iter().any(|c| {
+        c.field == "status"
+            && c.old.as_deref().and_then(|s| s.parse::<TaskStatus>().ok()).is_some_and(|s| s.is_closed())
+            && c.new.as_deref().and_then(|s| s.parse::<TaskStatus>().ok()).is_some_and(|s| !s.is_closed())
+    })
 }
 
 fn change_in_words(c: &FieldChange, owners: &[String], tz: &TimeZone, locale: Locale) -> String {
@@ -521,6 +564,11 @@ mod tests {
             Reply::Usage { usage: "/设置 早报 09:00".into() },
             Reply::UnknownCommand { name: "不存在".into() },
             Reply::Listing { heading: "📋 进行中的任务（0）".into(), lines: vec![], empty: "暂无。".into() },
+            Reply::ConfirmTask { title: "整理周报".into(), owners: vec!["李四".into()] },
+            Reply::NotCreated { title: "整理周报".into() },
+            Reply::Corrected,
+            Reply::Undone,
+            Reply::NothingToUndo,
         ];
         for kind in GroupKind::ALL {
             all.push(Reply::Bound { project: "官网改版".into(), kind: *kind, created: true, made_pm: true, parent_task: Some("TASK-003".into()) });
@@ -588,7 +636,12 @@ mod tests {
                 | Reply::UnknownCommand { .. }
                 | Reply::Listing { .. }
                 | Reply::Refused { .. }
-                | Reply::Invalid { .. } => {}
+                | Reply::Invalid { .. }
+                | Reply::ConfirmTask { .. }
+                | Reply::NotCreated { .. }
+                | Reply::Corrected
+                | Reply::Undone
+                | Reply::NothingToUndo => {}
             }
         }
         all
@@ -677,6 +730,23 @@ mod tests {
             render(&r, &tz, Locale::En),
             "⚠️ \"TASK-001\" not changed: #TASK-001 is done; to change its progress, reopen it first: #TASK-001 in progress"
         );
+    }
+
+    #[test]
+    fn reopening_and_follow_ups_read_naturally() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let change = |f: &'static str, o: &str, n: &str| FieldChange { field: f, old: Some(o.into()), new: Some(n.into()) };
+        let r = Reply::Updated {
+            reference: "TASK-005".into(),
+            title: "登录页".into(),
+            changes: vec![change("status", "done", "in_progress"), change("progress", "100", "90")],
+            owners: vec![],
+        };
+        assert_eq!(render(&r, &tz, Locale::Zh), "🔁 #TASK-005 已重新打开「登录页」：状态 → 进行中，进度 → 90%");
+        assert!(render(&r, &tz, Locale::En).starts_with("🔁 #TASK-005 reopened"));
+        let r = Reply::ConfirmTask { title: "周报".into(), owners: vec!["甲".into()] };
+        assert_eq!(render(&r, &tz, Locale::Zh), "❓ 这是给 @甲 的新任务吗？回复\"是\"创建：「周报」");
+        assert_eq!(render(&r, &tz, Locale::En), "❓ Is this a new task for @甲? Reply \"yes\" to create \"周报\".");
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub const HELP_ZH: &str = "可用命令：\n\
 /决议 内容 — 记录决议\n\
 /点赞 @成员 理由 — 每周之星，/本周之星 查看\n\
 /别名 老李 = 李建国 — 记住成员的常用称呼\n\
+/撤销 — 撤销机器人对你上一条消息的改动（30分钟内）\n\
 /帮助 — 显示本帮助";
 
 /// The help text in English.
@@ -101,6 +102,7 @@ pub const HELP_EN: &str = "Commands:\n\
 /decision <text> — record a decision\n\
 /kudos @member <reason> — weekly stars, /stars to see them\n\
 /alias <nickname> = <full name> — remember what people call a member\n\
+/undo — revert what the bot did on your last message (within 30 minutes)\n\
 /help — this help";
 
 /// Parses a slash command; `None` when the text is not one (ordinary chat).

@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod command;
 pub mod deadline;
+pub mod followup;
 pub mod intent;
 pub mod lunar;
 pub mod message;
@@ -15,5 +16,6 @@ pub mod message;
 pub use calendar::Calendar;
 pub use command::{parse_bot_command, BotCommand};
 pub use deadline::{find_deadlines, parse_deadline, DeadlineMatch};
+pub use followup::{bare_names, parse_followup, FollowUp};
 pub use intent::{Intent, MessageContext, Standup, TaskFields, TaskUpdate};
 pub use message::parse_message;

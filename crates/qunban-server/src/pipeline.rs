@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use qunban_core::interpret;
+use qunban_core::conversation::{plan, undo, Plan, QuestionKind};
+use qunban_core::{interpret, Decision};
+use qunban_lang::{bare_names, parse_followup, FollowUp};
 use qunban_lang::{parse_message, Calendar, MessageContext as LangContext};
 use jiff::tz::TimeZone;
 use qunban_core::admin::{decide, AdminQuery};
@@ -90,6 +92,53 @@ impl Engine {
             .find(|(k, _)| k == "locale")
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(ws.locale);
+        // A short reply to the bot's question or a correction of what it just
+        // did is read only when there is something to follow up (an open
+        // question, a recent action of this sender here); `/撤销` always.
+        let conv = self.store.conversation(group.id, actor.id).await?.map(|c| c.live(now)).unwrap_or_default();
+        // (`@群办 /撤销`: a command may follow a mention of the bot.)
+        let slash = m.text.contains(['/', '／']);
+        if !conv.is_empty() || slash {
+            let lang = LangContext { now: now.to_zoned(tz.clone()), sender: actor.display_name.clone(), calendar: &self.calendar };
+            let mut follow_up = parse_followup(&m.text, &lang).filter(|f| !conv.is_empty() || *f == FollowUp::Undo);
+            // "Who owns it?" may also be answered with bare names, when each
+            // is a known member.
+            if follow_up.is_none() && conv.question.as_ref().is_some_and(|q| q.kind == QuestionKind::Owner) {
+                if let Some(names) = bare_names(&m.text) {
+                    let mut known = true;
+                    for n in &names {
+                        known &= self.store.member_by_name(n).await.is_ok();
+                    }
+                    if known {
+                        follow_up = Some(FollowUp::Names(names));
+                    }
+                }
+            }
+            let decision = match plan(follow_up.as_ref(), &conv) {
+                Plan::Normal => None,
+                Plan::Say(reply) => Some(Decision { replies: vec![reply], ..Default::default() }),
+                Plan::Interpret { intents, turn, lead } => {
+                    let snapshot = self.store.snapshot(Some(&group), &actor, &intents, now).await?;
+                    let mut decision = interpret(&intents, &snapshot);
+                    decision.turn = turn;
+                    if let Some(lead) = lead.filter(|_| !decision.commands.is_empty()) {
+                        decision.replies.insert(0, lead);
+                    }
+                    Some(decision)
+                }
+                Plan::Undo => {
+                    let acted = conv.acted.as_ref().ok_or_else(|| StoreError::Corrupt("undo without an action".into()))?;
+                    let history = self.store.history_of_messages(&acted.message_ids).await?;
+                    let ids: Vec<i64> = acted.tasks.iter().map(|t| t.id).collect();
+                    let tasks = self.store.tasks_by_id(&ids).await?;
+                    Some(undo(acted, &history, &tasks))
+                }
+            };
+            if let Some(decision) = decision {
+                let ctx = MessageContext { message_id: Some(m.id), source: "chat".into(), group: Some(group), actor, now, emit_outbox };
+                return self.store.apply(&ctx, decision, &tz, locale).await;
+            }
+        }
         if let Some(cmd) = parse_bot_command(&m.text, &now.to_zoned(tz.clone()), &self.calendar) {
             let ctx = MessageContext { message_id: Some(m.id), source: "chat".into(), group: Some(group), actor, now, emit_outbox };
             return self.run_command(&cmd, &ctx, &tz, locale).await;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use qunban_core::command::{apply_patch, FieldChange};
+use qunban_core::conversation::ActedTask;
 use qunban_core::interpret::{canonical_reference, reference_number, Actor, ProjectRef, Snapshot};
 use qunban_core::reply::render_all;
 use qunban_core::{Command, Decision, GroupKind, Locale, NewTask, Reply, TaskStatus};
@@ -188,12 +189,17 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut applied = Applied { replies: decision.replies, ..Default::default() };
         let mut changes = Vec::new();
+        // The tasks this message created or changed, for corrections and undo.
+        let mut acted = Vec::new();
         for command in decision.commands {
             match command {
                 Command::CreateTask(new) => {
                     for reply in create_task(&mut tx, ctx, &new).await? {
                         if let Reply::Created { reference, .. } = &reply {
                             applied.created.push(reference.clone());
+                            if let Some(t) = find_task_by_ref(&mut tx, new.project_id, reference).await? {
+                                acted.push(ActedTask { id: t.id, reference: reference.clone() });
+                            }
                             changes.push(crate::connectors::TaskChange::Created { project_id: new.project_id, reference: reference.clone() });
                         }
                         applied.replies.push(reply);
@@ -203,6 +209,7 @@ impl Store {
                     let reply = update_task(&mut tx, ctx, task_id, &reference, patch, owner_names).await?;
                     if let Reply::Updated { reference, .. } = &reply {
                         applied.updated.push(reference.clone());
+                        acted.push(ActedTask { id: task_id, reference: reference.clone() });
                         changes.push(crate::connectors::TaskChange::Updated { task_id });
                     }
                     applied.replies.push(reply);
@@ -213,6 +220,7 @@ impl Store {
                 }
             }
         }
+        crate::conversation::remember(&mut tx, ctx, decision.question, decision.turn, acted).await?;
         finish(&mut tx, ctx, &mut applied, tz, locale).await?;
         // Generic-webhook subscribers hear about task changes in the same
         // transaction; replays and imports notify no one.
@@ -239,6 +247,8 @@ impl Store {
             let reply = crate::admin::execute(&mut tx, group, &ctx.actor, ctx.message_id, ctx.now, cmd).await?;
             applied.replies.push(reply);
         }
+        // A slash command is "another message": it drops an open question.
+        crate::conversation::remember(&mut tx, ctx, None, Default::default(), Vec::new()).await?;
         finish(&mut tx, ctx, &mut applied, tz, locale).await?;
         tx.commit().await?;
         Ok(applied)
@@ -250,6 +260,7 @@ impl Store {
     pub async fn reset_derived_state(&self) -> Result<()> {
         let mut tx = self.begin().await?;
         for sql in [
+            "DELETE FROM chat_conversations",
             "DELETE FROM task_history",
             "DELETE FROM task_owners",
             "DELETE FROM task_dependencies",

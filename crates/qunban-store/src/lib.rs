@@ -10,6 +10,7 @@ mod admin;
 mod apply;
 pub use apply::IMPORT_PLATFORM;
 mod connectors;
+mod conversation;
 mod directory;
 mod error;
 mod log;

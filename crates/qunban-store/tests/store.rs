@@ -58,7 +58,7 @@ async fn round_trip(db: TestDb) {
     s.set_role(pid, zhang.id, Role::Pm).await.unwrap();
     assert_eq!(s.roles(pid, zhang.id).await.unwrap(), vec![Role::Pm]);
 
-    let d = Decision { commands: vec![new_task(pid, "需求文档", "李四")], replies: vec![] };
+    let d = Decision { commands: vec![new_task(pid, "需求文档", "李四")], replies: vec![], ..Default::default() };
     let applied = s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
     assert_eq!(applied.created, vec!["TASK-001"]);
     // an owner named for the first time becomes a member
@@ -74,7 +74,7 @@ async fn round_trip(db: TestDb) {
     let patch = TaskPatch { progress: Some(60), ..Default::default() };
     let d = Decision {
         commands: vec![Command::UpdateTask { task_id: view.task.id, reference: "TASK-001".into(), patch, owner_names: None }],
-        replies: vec![],
+        ..Default::default()
     };
     s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
     let t = s.task_by_ref(pid, "TASK-001").await.unwrap().task;
@@ -100,11 +100,11 @@ async fn round_trip(db: TestDb) {
 async fn invalid_update_changes_nothing(db: TestDb) {
     let s = &db.store;
     let (pid, zhang) = setup(s).await;
-    let d = Decision { commands: vec![new_task(pid, "接口联调", "张三")], replies: vec![] };
+    let d = Decision { commands: vec![new_task(pid, "接口联调", "张三")], replies: vec![], ..Default::default() };
     s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
     let t = s.task_by_ref(pid, "1").await.unwrap().task;
     let patch = TaskPatch { progress: Some(150), ..Default::default() };
-    let d = Decision { commands: vec![Command::UpdateTask { task_id: t.id, reference: t.reference.clone(), patch, owner_names: None }], replies: vec![] };
+    let d = Decision { commands: vec![Command::UpdateTask { task_id: t.id, reference: t.reference.clone(), patch, owner_names: None }], replies: vec![], ..Default::default() };
     let applied = s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
     assert!(matches!(&applied.replies[0], Reply::Invalid { .. }), "{:?}", applied.replies);
     let after = s.task_by_ref(pid, "1").await.unwrap().task;
@@ -168,7 +168,7 @@ async fn concurrent_reference_allocation(db: TestDb) {
         let store = if i % 2 == 0 { db.store.clone() } else { other.clone() };
         let actor = zhang.clone();
         handles.push(tokio::spawn(async move {
-            let d = Decision { commands: vec![new_task(pid, &format!("任务{i}"), "张三")], replies: vec![] };
+            let d = Decision { commands: vec![new_task(pid, &format!("任务{i}"), "张三")], replies: vec![], ..Default::default() };
             store.apply(&ctx(&actor), d, &tz(), Locale::Zh).await.unwrap().created
         }));
     }
@@ -199,17 +199,17 @@ async fn taken_reference_goes_to_the_next_free_number(db: TestDb) {
             ..Default::default()
         })
     };
-    let d = Decision { commands: vec![new_task(pid, "第一个", "张三"), asking("登录页", "TASK-004")], replies: vec![] };
+    let d = Decision { commands: vec![new_task(pid, "第一个", "张三"), asking("登录页", "TASK-004")], replies: vec![], ..Default::default() };
     let applied = s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
     assert_eq!(applied.created, vec!["TASK-001", "TASK-004"], "a free requested reference is kept");
-    let d = Decision { commands: vec![asking("支付接口联调", "TASK-004")], replies: vec![] };
+    let d = Decision { commands: vec![asking("支付接口联调", "TASK-004")], replies: vec![], ..Default::default() };
     let applied = s.apply(&ctx(&zhang), d, &tz(), Locale::Zh).await.unwrap();
     assert_eq!(applied.created, vec!["TASK-005"]);
     let text = applied.text.unwrap();
     assert!(text.contains("TASK-004 已被「登录页」占用，新任务编号为 TASK-005"), "{text}");
     assert_eq!(s.task_by_ref(pid, "TASK-004").await.unwrap().task.title, "登录页");
     assert_eq!(s.task_by_ref(pid, "TASK-005").await.unwrap().task.title, "支付接口联调");
-    let d = Decision { commands: vec![asking("又一个", "TASK-001")], replies: vec![] };
+    let d = Decision { commands: vec![asking("又一个", "TASK-001")], replies: vec![], ..Default::default() };
     let en = s.apply(&ctx(&zhang), d, &tz(), Locale::En).await.unwrap().text.unwrap();
     assert!(en.contains("TASK-001 is already taken by \"第一个\"; the new task is TASK-006"), "{en}");
 }

@@ -106,7 +106,7 @@ pub async fn run(a: ImportTasksArgs, engine: &Engine) -> Result<()> {
     let actor = store.ensure_member("import", &format!("import:{}", a.actor), &a.actor).await?;
     let mctx = MessageContext { message_id: None, source: "import".into(), group: None, actor, now, emit_outbox: false };
     let n = commands.len();
-    let applied = store.apply(&mctx, Decision { commands, replies: vec![] }, &tz, ws.locale).await?;
+    let applied = store.apply(&mctx, Decision { commands, replies: vec![], ..Default::default() }, &tz, ws.locale).await?;
     if a.json {
         return print_json(&serde_json::json!({ "imported": n, "dry_run": false, "created": applied.created, "errors": [] }));
     }

@@ -91,10 +91,12 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
     let topic = split.quote.as_deref().map(quote::topic);
     // Several lines (or `，@乙 …` clauses) that each carry an intent are
     // read one by one, in order; otherwise the message is one sentence
-    // that may wrap.
+    // that may wrap, unless read whole it says nothing while one line
+    // does (`各位，明后两天请假` + `TASK-008 转给 @李建国`).
     let pieces = pieces(t);
+    let mut read: Vec<Vec<Intent>> = Vec::new();
     if pieces.len() > 1 {
-        let read: Vec<Vec<Intent>> = pieces.iter().map(|p| parse_sentence(p, topic.as_deref(), ctx)).collect();
+        read = pieces.iter().map(|p| parse_sentence(p, topic.as_deref(), ctx)).collect();
         let acting = read.iter().filter(|r| r.iter().any(|i| *i != Intent::None)).count();
         if acting > 1 {
             let mut out: Vec<Intent> = read.into_iter().flatten().filter(|i| *i != Intent::None).collect();
@@ -102,7 +104,13 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
             return out;
         }
     }
-    parse_sentence(t, topic.as_deref(), ctx)
+    let whole = parse_sentence(t, topic.as_deref(), ctx);
+    if whole == [Intent::None] {
+        if let Some(one) = read.into_iter().find(|r| r.iter().any(|i| *i != Intent::None)) {
+            return one;
+        }
+    }
+    whole
 }
 
 /// One sentence (or a message read as one): updates by reference first,

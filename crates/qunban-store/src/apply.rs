@@ -413,19 +413,21 @@ pub const IMPORT_PLATFORM: &str = "wechat-import";
 /// was announced in a live chat, or written by the team itself, keeps it.
 async fn renumber_unseen_holder(conn: &mut AnyConnection, project_id: i64, n: i64) -> Result<bool> {
     let row: Option<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT t.id, t.reference, m.platform, m.text FROM tasks t LEFT JOIN messages m ON m.id = t.created_by_message_id \
+        "SELECT t.id, t.reference, m.platform_msg_id, m.text FROM tasks t LEFT JOIN messages m ON m.id = t.created_by_message_id \
          WHERE t.project_id = $1 AND t.seq = $2",
     )
     .bind(project_id)
     .bind(n)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((task_id, old_reference, Some(platform), Some(text))) = row else { return Ok(false) };
+    let Some((task_id, old_reference, Some(message_id), Some(text))) = row else { return Ok(false) };
     let upper = text.to_uppercase();
     let named = [format!("TASK-{n:03}"), format!("TASK-{n}"), format!("TASK{n:03}"), format!("#{n}")].iter().any(|r| {
         upper.match_indices(r.as_str()).any(|(k, _)| !upper[k + r.len()..].starts_with(|c: char| c.is_ascii_digit()))
     });
-    if platform != IMPORT_PLATFORM || named {
+    // Imported messages keep the group's platform; their ids carry the
+    // import's namespace.
+    if !message_id.starts_with(&format!("{IMPORT_PLATFORM}:")) || named {
         return Ok(false);
     }
     let seq: i64 = sqlx::query_scalar("UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq")

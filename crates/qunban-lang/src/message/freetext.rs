@@ -62,7 +62,7 @@ const ABSENCE: &[&str] = &["我休息", "请假", "调休", "休假", "年假", 
 /// `topic` is the subject of a quoted message the sentence replies to.
 pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Option<TaskFields> {
     let t = text.trim();
-    if reported(t) || is_question(t) {
+    if reported(t, ctx) || is_question(t) {
         return None;
     }
     let future = contains_any(t, TIME_HINTS) || !find_deadlines(t, &ctx.now, ctx.calendar).is_empty();
@@ -182,6 +182,11 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
         match (task.title.as_deref(), from_quote) {
             (None, q) => task.title = q,
             (Some(own), Some(q)) if refers_back(own) => task.title = Some(q),
+            // `@仉国栋 这个你问下场馆，回我`: 这个 is the quoted matter.
+            (Some(own), Some(q)) if contains_any(own, DEMONSTRATIVES) => {
+                let own = DEMONSTRATIVES.iter().fold(own.to_string(), |s, w| s.replacen(w, "", 1));
+                task.title = Some(format!("{q}：{}", clean_fragment(&own)));
+            }
             // `@小覃 明天上午找人装上` under `新来的模温机到了`: the reply
             // names the action, the quote the thing.
             (Some(own), Some(q)) if !segment::has_noun(own) => task.title = Some(format!("{own}：{q}")),
@@ -235,6 +240,9 @@ fn evaluates(t: &str, future: bool) -> bool {
     let again = t.contains('又') && !future && !t.contains('把');
     (degree && !t.contains('把') && !t.contains("前")) || again
 }
+
+/// Words that point at a matter said before.
+const DEMONSTRATIVES: &[&str] = &["这件事", "这个事", "这事儿", "这事", "此事", "这个", "这块"];
 
 /// Whether a title only points back at something said before (`这个你跟`,
 /// `你来`, `处理`): the quoted message names the work.
@@ -292,9 +300,17 @@ fn is_all(mention: &str) -> bool {
 
 /// Reported speech (`老板说周五前要上线`, `张三说他明天交`) relays what
 /// someone else said; acting on it would put words in their mouth.
-fn reported(t: &str) -> bool {
-    t.match_indices('说').any(|(k, _)| {
-        let after = &t[k + '说'.len_utf8()..];
+fn reported(t: &str, ctx: &MessageContext<'_>) -> bool {
+    // Only the opening clause relays: `@覃小雨 客户说…，下周一前出第二版`
+    // and `…，预算表他们说要拆开` give the reason, the order stands.
+    let lead = t.trim_start_matches(|c: char| c == '@' || c.is_whitespace());
+    let first = &t[..t.len() - lead.len() + lead.find([',', '，', '。', ';', '；', '\n']).unwrap_or(lead.len())];
+    let later_deadline = find_deadlines(&t[first.len()..], &ctx.now, ctx.calendar);
+    if t.starts_with('@') && !later_deadline.is_empty() {
+        return false;
+    }
+    first.match_indices('说').any(|(k, _)| {
+        let after = &first[k + '说'.len_utf8()..];
         !["明", "下", "一", "清", "服"].iter().any(|w| after.starts_with(w))
     })
 }
@@ -321,6 +337,18 @@ fn is_past(t: &str, future: bool) -> bool {
     if counted && !t.contains('把') && !t.contains('@') {
         return true;
     }
+    // `用电需求算好了，鲜谷大概18千瓦`: a verb with a result and 了 reports
+    // finished work (`快弄好了` is hedged, and a future time makes it a plan).
+    let finished = ["好了", "完了", "妥了", "齐了"].iter().any(|r| {
+        t.match_indices(r).any(|(k, _)| {
+            let before = &t[..k];
+            before.chars().next_back().is_some_and(lex::is_cjk)
+                && !["快", "马上", "就", "没", "不", "要", "会", "能", "才"].iter().any(|h| before.ends_with(h) || before.chars().rev().nth(1).is_some_and(|c| h.starts_with(c)))
+        })
+    });
+    if finished && !future && !t.contains('把') {
+        return true;
+    }
     let end = trim_punct(t).trim_end_matches(['啊', '呀', '哈', '~', '啦']);
     !future && end.ends_with('了') && !["就行了", "就好了", "就可以了", "拜托了", "麻烦了", "辛苦了"].iter().any(|w| end.ends_with(w))
 }
@@ -330,7 +358,11 @@ fn is_past(t: &str, future: bool) -> bool {
 fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSpan> {
     let lead = leading_end(t, ms);
     let mut out: Vec<NameSpan> = ms.to_vec();
-    if let Some(me) = self_subject(t, lead, ctx) {
+    // `@仉国栋 周一上午把灯带拍照发我，我好报采购`: with the work
+    // addressed to someone, a later 我 clause is the sender's reason.
+    let addressed_first = ms.iter().any(|m| !m.name.is_empty() && m.end <= lead);
+    let me = self_subject(t, lead, ctx).filter(|me| !addressed_first || me.start == lead);
+    if let Some(me) = me {
         // `@张三 好的，我下午看下`: the leading mention is whom the sender
         // answers; the sender is the one who acts.
         for m in out.iter_mut().filter(|m| m.end <= lead) {
@@ -453,8 +485,21 @@ fn self_subject(t: &str, lead: usize, ctx: &MessageContext<'_>) -> Option<NameSp
         return None;
     }
     let me = '我'.len_utf8();
-    let subject = clause_starts(t, lead).into_iter().find(|&p| {
-        t[p..].starts_with('我') && !["我们", "我司", "我的", "我觉得", "我看", "我说"].iter().any(|w| t[p..].starts_with(w))
+    let not_subject = |p: usize| ["我们", "我司", "我的", "我觉得", "我看", "我说"].iter().any(|w| t[p..].starts_with(w));
+    // `今晚我把…`, `6号上午我…`: a time may open the clause before 我.
+    let after_time = |p: usize| {
+        t[p..].char_indices().take(8).find(|&(_, c)| c == '我').map(|(k, _)| p + k).filter(|&q| {
+            // The whole head must be the time: in `…周五前发我` the 我 is
+            // an object.
+            let head = t[p..q].trim();
+            !head.is_empty()
+                && (TIME_HINTS.contains(&head)
+                    || find_deadlines(head, &ctx.now, ctx.calendar).first().is_some_and(|d| d.span.start == 0 && d.span.end == head.len()))
+        })
+    };
+    let subject = clause_starts(t, lead).into_iter().find_map(|p| {
+        let q = if t[p..].starts_with('我') { Some(p) } else { after_time(p) };
+        q.filter(|&q| !not_subject(q))
     });
     let (start, end) = match subject {
         Some(p) => {
@@ -684,8 +729,12 @@ fn clean_fragment(f: &str) -> String {
     // `来处理这个问题`: 来/去 before a verb only says someone will act;
     // `来料检验` keeps its 来.
     let s = match s.strip_prefix('来').or_else(|| s.strip_prefix('去')) {
-        Some(rest) if segment::words(rest).first().is_some_and(|w| w.tag.starts_with('v')) => rest.to_string(),
-        _ => s,
+        Some(rest) => {
+            let ws = segment::words(&s);
+            let alone = ws.first().is_some_and(|w| w.text == "来" || w.text == "去");
+            if alone && ws.get(1).is_some_and(|w| w.tag.starts_with('v')) { rest.to_string() } else { s }
+        }
+        None => s,
     };
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if LONE_WORDS.contains(&s.as_str()) {

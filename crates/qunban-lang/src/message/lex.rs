@@ -238,7 +238,8 @@ fn completed_shape(s: &str) -> Option<StatusMatch> {
             // `弄好了`, `办妥`: a verb right before the result; `还没弄好` is
             // negated and `快弄好了` hedged (the caller checks both).
             if before.chars().next_back().is_some_and(|c| is_cjk(c) || c.is_ascii_alphanumeric()) || before.is_empty() && result.starts_with(['O', 'o']) {
-                if before.ends_with(['没', '不', '未']) || before.contains("没") {
+                // `快好了`, `就好了`, `要好了`: about to be, not done.
+                if before.ends_with(['没', '不', '未', '快', '就', '要', '将']) || before.contains("没") || before.contains("快") {
                     return None;
                 }
                 return Some(StatusMatch { status: "done", start: lead + k.saturating_sub(before.chars().next_back().map_or(0, char::len_utf8)), end: lead + k + result.len() });

@@ -314,13 +314,13 @@ async fn tentative_from_text(db: TestDb) {
     let calendar = Calendar::builtin();
     let now = ts("2026-01-14T10:00:00").to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
     let ctx = qunban_lang::MessageContext { now, sender: "张三".into(), calendar: &calendar };
-    let candidates = ["李四回头整理下周报", "李四有空看下登录页", "@李四 周报要不要整理一下", "李四可以把周报整理一下"];
-    let Some(text) = candidates.iter().find(|t| {
-        qunban_lang::parse_message(t, &ctx).iter().any(|i| matches!(i, Intent::CreateTask(f) if f.tentative && !f.owners.is_empty()))
-    }) else {
-        eprintln!("SKIPPED: the message parser marks none of {candidates:?} tentative yet");
-        return;
-    };
+    // A bare name as the subject, no @, no request, no 把: the parser
+    // cannot tell a plan from an assignment, so it marks the task tentative.
+    let text = "李四明天整理周报";
+    assert!(
+        qunban_lang::parse_message(text, &ctx).iter().any(|i| matches!(i, Intent::CreateTask(f) if f.tentative && f.owners == ["李四"])),
+        "the parser should mark {text} tentative"
+    );
     let mut chat = Chat::new(&db).await;
     let r = chat.say("张三", "2026-01-14T10:00:00", text).await.unwrap();
     assert!(r.contains("新任务吗"), "{r}");

@@ -442,7 +442,7 @@ fn clause_starts(t: &str, lead: usize) -> Vec<usize> {
 fn bounded_after_name(after: &str) -> bool {
     const NEXT: &[&str] = &[
         "把", "将", "来", "去", "负责", "你", "您", "今", "明", "后天", "本周", "这周", "下周", "周", "下班", "尽快", "马上", "抓紧",
-        "月底", "先", "帮忙", "跟进", "完成", "一起", "这周", "今晚",
+        "月底", "先", "帮忙", "跟进", "完成", "一起", "这周", "今晚", "上午", "下午", "中午", "晚上", "早上", "回头", "有空", "抽空", "再",
     ];
     after.is_empty() || after.starts_with(is_separator) || NEXT.iter().any(|w| after.starts_with(w))
 }

@@ -98,7 +98,7 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
     if !tasks.is_empty() {
         return tasks.into_iter().map(Intent::CreateTask).collect();
     }
-    let topic = split.quote.as_deref().map(quote::topic);
+    let topic = split.quote.as_deref();
     // Several lines (or `，@乙 …` clauses) that each carry an intent are
     // read one by one, in order; otherwise the message is one sentence
     // that may wrap, unless read whole it says nothing while one line
@@ -106,7 +106,7 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
     let pieces = pieces(t);
     let mut read: Vec<Vec<Intent>> = Vec::new();
     if pieces.len() > 1 {
-        read = pieces.iter().map(|p| parse_sentence(p, topic.as_deref(), ctx)).collect();
+        read = pieces.iter().map(|p| parse_sentence(p, topic, ctx)).collect();
         let acting = read.iter().filter(|r| r.iter().any(|i| *i != Intent::None)).count();
         if acting > 1 {
             let mut out: Vec<Intent> = read.into_iter().flatten().filter(|i| *i != Intent::None).collect();
@@ -114,7 +114,7 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
             return out;
         }
     }
-    let whole = parse_sentence(t, topic.as_deref(), ctx);
+    let whole = parse_sentence(t, topic, ctx);
     if whole == [Intent::None] {
         if let Some(one) = read.into_iter().find(|r| r.iter().any(|i| *i != Intent::None)) {
             return one;
@@ -125,11 +125,11 @@ fn parse_normalized(t: &str, ctx: &MessageContext<'_>) -> Vec<Intent> {
 
 /// One sentence (or a message read as one): updates by reference first,
 /// then a free-text assignment.
-fn parse_sentence(t: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Vec<Intent> {
+fn parse_sentence(t: &str, quote: Option<&str>, ctx: &MessageContext<'_>) -> Vec<Intent> {
     if let Some(updates) = update::parse(t, ctx) {
         return updates;
     }
-    match freetext::parse(t, topic, ctx) {
+    match freetext::parse(t, quote, ctx) {
         Some(task) => vec![Intent::CreateTask(task)],
         None => vec![Intent::None],
     }

@@ -59,14 +59,16 @@ const ACKS: &[&str] = &[
 const ABSENCE: &[&str] = &["我休息", "请假", "调休", "休假", "年假", "病假", "事假", "婚假", "产假", "不在公司", "出差", "外出", "请个假"];
 
 /// The task the sentence assigns, or `None` when it assigns nothing.
-/// `topic` is the subject of a quoted message the sentence replies to.
-pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Option<TaskFields> {
+/// `quote` is the text of a quoted message the sentence replies to.
+pub fn parse(text: &str, quote: Option<&str>, ctx: &MessageContext<'_>) -> Option<TaskFields> {
+    let topic_text = quote.map(super::quote::topic);
+    let topic = topic_text.as_deref();
     let t = text.trim();
     if reported(t, ctx) || is_question(t) {
         return None;
     }
     let future = contains_any(t, TIME_HINTS) || !find_deadlines(t, &ctx.now, ctx.calendar).is_empty();
-    if is_past(t, future) || (!future && contains_any(t, REACTIONS)) || forwarded_or_rule(t) || evaluates(t, future) {
+    if is_past(t, future) || (!future && contains_any(t, REACTIONS)) || forwarded_or_rule(t) || evaluates(t) {
         return None;
     }
     let ms = mentions(t);
@@ -92,7 +94,23 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     // Names are blanked first: `张三周五前` must not read as `三周`, nor
     // `赵六月底` as `六月底`.
     let mut deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
-    deadlines.retain(|d| !attributive(&body, d));
+    let describing: Vec<bool> = deadlines.iter().map(|d| attributive(&body, d)).collect();
+    let ordinal = |d: &DeadlineMatch| body[d.span.clone()].ends_with('号') && body[d.span.end..].chars().next().is_some_and(|c| ORDINAL_NOUNS.contains(c));
+    // `这周末的除冰车保养我来盯`: with no other time the one describing the
+    // work is its deadline; an ordinal (`3号仓`) never is.
+    if describing.iter().all(|a| *a) {
+        deadlines.retain(|d| !ordinal(d));
+    } else {
+        let mut k = 0;
+        deadlines.retain(|_| {
+            k += 1;
+            !describing[k - 1]
+        });
+    }
+    // `明天下午下班前`: a part of the day right after a date refines it.
+    deadlines.dedup_by(|b, a| b.span.start == a.span.end);
+    // `我下周二到周四去广交会`: a period is a schedule, not a deadline.
+    let period = deadlines.iter().any(|d| body[d.span.end..].starts_with(['到', '至', '-', '~']) && !find_deadlines(&body[d.span.end..], &ctx.now, ctx.calendar).is_empty());
     // `周日把保洁验收一下 周一开放日`: a later time in a clause with no
     // action of its own is the reason, not a second deadline.
     if deadlines.len() > 1 {
@@ -130,7 +148,13 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     });
     // The segmenter is the costliest check: asked last, only when the
     // structure and the common verbs did not settle it.
-    let action = ba || responsible.is_some() || handed || after_time || contains_verb(&predicate) || segment::has_action(&predicate);
+    if period && !ba && !addressed {
+        return None;
+    }
+    // `@小逯 幕墙节点大样周四前`: an addressed thing with a time limit asks
+    // for it to be delivered.
+    let delivery = addressed && deadlines.last().is_some_and(|d| is_bounded(&body[d.span.clone()]) && trim_punct(&body[d.span.end..]).is_empty());
+    let action = ba || responsible.is_some() || handed || after_time || delivery || contains_verb(&predicate) || segment::has_action(&predicate);
     if !action && !takes_quote {
         return None;
     }
@@ -177,11 +201,15 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     }
     set_due(&mut task, &body, &deadlines);
     task.title = title(t, &cut, &deadlines, responsible);
+    let quote_asks_who = quote.is_some_and(|q| q.contains('谁'));
     if let Some(topic) = topic.filter(|_| takes_quote) {
         let from_quote = title(topic, &[], &[], None);
         match (task.title.as_deref(), from_quote) {
             (None, q) => task.title = q,
             (Some(own), Some(q)) if refers_back(own) => task.title = Some(q),
+            // `「谁去现场看一下？」` + `@甲 你去看一下，4点前给个结论`: the
+            // quoted question names the matter the reply assigns.
+            (Some(own), Some(q)) if quote_asks_who => task.title = Some(format!("{q}：{own}")),
             // `@仉国栋 这个你问下场馆，回我`: 这个 is the quoted matter.
             (Some(own), Some(q)) if contains_any(own, DEMONSTRATIVES) => {
                 let own = DEMONSTRATIVES.iter().fold(own.to_string(), |s, w| s.replacen(w, "", 1));
@@ -196,6 +224,9 @@ pub fn parse(text: &str, topic: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     task.title.as_ref()?;
     Some(task)
 }
+
+/// Nouns of places and things that take an ordinal `N号` (`3号仓`).
+const ORDINAL_NOUNS: &str = "楼栋层室店仓库线车间厂院门口位柜台窗床桌房机箱罐泵池馆站组区模坑井梯柱段桩馆场道街路铺展厅棚舱屋包淋浴皮带";
 
 /// A time phrase that modifies a noun rather than bounding the work:
 /// `2月份的危废联单`, `周五的会议纪要`, `3号仓`, `二号模具`, `2号楼`.
@@ -213,7 +244,6 @@ fn attributive(t: &str, d: &DeadlineMatch) -> bool {
         return true;
     }
     // `N号` + a noun of place or thing is an ordinal (`3号店`), not a day.
-    const ORDINAL_NOUNS: &str = "楼栋层室店仓库线车间厂院门口位柜台窗床桌房机箱罐泵池馆站组区模坑井梯柱段桩馆场道街路铺展厅棚舱屋包";
     phrase.ends_with('号') && after.chars().next().is_some_and(|c| ORDINAL_NOUNS.contains(c))
 }
 
@@ -228,7 +258,7 @@ fn forwarded_or_rule(t: &str) -> bool {
 
 /// Praise or criticism of something (`上次那个KV挺好看的`, `车又晚到了两
 /// 个小时，每次都这样`): a degree adverb before a quality, or 又 with 了.
-fn evaluates(t: &str, future: bool) -> bool {
+fn evaluates(t: &str) -> bool {
     let degree = ["挺", "很", "真", "太", "蛮", "超", "特别", "非常", "好"].iter().any(|d| {
         t.match_indices(d).any(|(k, _)| {
             let after = &t[k + d.len()..];
@@ -237,7 +267,7 @@ fn evaluates(t: &str, future: bool) -> bool {
                 .any(|a| after.starts_with(a))
         })
     });
-    let again = t.contains('又') && !future && !t.contains('把');
+    let again = t.contains('又') && !contains_any(t, TIME_HINTS) && !t.contains('把');
     (degree && !t.contains('把') && !t.contains("前")) || again
 }
 
@@ -305,8 +335,11 @@ fn reported(t: &str, ctx: &MessageContext<'_>) -> bool {
     // and `…，预算表他们说要拆开` give the reason, the order stands.
     let lead = t.trim_start_matches(|c: char| c == '@' || c.is_whitespace());
     let first = &t[..t.len() - lead.len() + lead.find([',', '，', '。', ';', '；', '\n']).unwrap_or(lead.len())];
-    let later_deadline = find_deadlines(&t[first.len()..], &ctx.now, ctx.calendar);
-    if t.starts_with('@') && !later_deadline.is_empty() {
+
+    if !first.contains('说') {
+        return false;
+    }
+    if t.starts_with('@') && !find_deadlines(&t[first.len()..], &ctx.now, ctx.calendar).is_empty() {
         return false;
     }
     first.match_indices('说').any(|(k, _)| {

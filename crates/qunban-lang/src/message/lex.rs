@@ -224,11 +224,19 @@ fn completed_shape(s: &str) -> Option<StatusMatch> {
     // The update's own first clause only: `#12 已寄出 顺丰单号…`.
     let end = t.find(['，', ',', '。', ';', '；', '\n']).unwrap_or(t.len());
     let clause = &t[..end];
+    // `已寄出`, and `扩初图已通过甲方确认`, `结题报告已定稿` with the thing
+    // first; `已发导师审阅` hands it over for review.
     for prefix in ["已经", "已"] {
-        if let Some(rest) = clause.strip_prefix(prefix) {
-            let verb = rest.chars().next().is_some_and(is_cjk) && !rest.starts_with(['有', '是', '在', '到', '约', '排', '安', '开', '分']);
-            if verb {
-                return Some(StatusMatch { status: "done", start: lead, end: lead + clause.len() });
+        if let Some(k) = clause.find(prefix) {
+            let rest = &clause[k + prefix.len()..];
+            let verb = rest.chars().next().is_some_and(is_cjk) && !rest.starts_with(['有', '是', '在', '到', '约', '排', '安', '开', '分', '经']);
+            let head = &clause[..k];
+            let hedged = ["应该", "可能", "估计", "大概", "理论上", "差不多", "基本", "好像", "也许"].iter().any(|h| head.contains(h))
+                || clause.contains(['吧', '吗', '?', '？']);
+            let plain = !head.contains(['没', '不', '未', '快']) && !hedged && head.chars().count() <= 12;
+            if verb && plain {
+                let review = ["审阅", "审核", "审批", "确认中", "待确认", "评审", "review"].iter().any(|w| rest.ends_with(w));
+                return Some(StatusMatch { status: if review { "review" } else { "done" }, start: lead + k, end: lead + clause.len() });
             }
         }
     }

@@ -161,7 +161,32 @@ fn read_segment(text: &str, s: usize, e: usize, ctx: &MessageContext<'_>, u: &mu
     let due_end = read_due(text, &seg, s, ctx, u, &mut used);
     read_priority(&seg, s, u, &mut used);
     seg = blank(&seg, &used);
-    read_status(&seg, s, due_end, u);
+    read_status(&seg, s, due_end, u, &mut used);
+    if u.note.is_none() && (u.status.is_some() || u.due.is_some() || u.progress.is_some()) {
+        u.note = reason_clauses(text, &blank(&seg, &used));
+    }
+}
+
+/// The clauses of an update nothing else consumed, when they say why
+/// (`#212 截止改为10月30日，航司那边资料还没给`, `#92 客户砍单了，这个取消`):
+/// the reason is worth keeping with the change.
+fn reason_clauses(text: &str, rest: &str) -> Option<String> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ','))) {
+        if !matches!(c, ',' | '，' | '。' | ';' | '；' | '\n') {
+            continue;
+        }
+        let (orig, left) = (&text[start..i], &rest[start..i]);
+        start = i + c.len_utf8().min(text.len() - i);
+        let clause = trim_punct(orig);
+        let untouched = orig == left;
+        let words = clause.chars().filter(|c| lex::is_cjk(*c)).count();
+        if untouched && words >= 3 && !clause.starts_with('#') && !["这个", "辛苦", "谢谢", "收到", "好的"].iter().any(|w| clause.starts_with(w)) {
+            out.push(clause);
+        }
+    }
+    (!out.is_empty()).then(|| out.join("，"))
 }
 
 /// Whether a completion word at `start..end` states that the task is done:
@@ -332,8 +357,9 @@ const REMAINDERS: &[&str] = &[
 /// (`今天搞定`, `明天完成`).
 const PLAN_TIMES: &[&str] = &["今天", "今晚", "明天", "后天", "下午", "晚上", "一会", "稍后", "回头", "待会", "等会", "本周", "这周", "下周", "周"];
 
-fn read_status(seg: &str, s: usize, due_end: Option<usize>, u: &mut TaskUpdate) {
+fn read_status(seg: &str, s: usize, due_end: Option<usize>, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {
     let Some(m) = lex::find_status(&seg[s..]) else { return };
+    used.push((s + m.start, s + m.end));
     let (start, end) = (s + m.start, s + m.end);
     let word = &seg[start..end];
     if m.status == "done" && !completion_stated(seg, s, start, end) {

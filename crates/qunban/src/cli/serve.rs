@@ -18,6 +18,9 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     if let Some(token) = engine.store().init_workspace("qunban", "Asia/Shanghai", Default::default()).await? {
         eprintln!("Initialised a new workspace. Admin API token (shown once): {token}");
     }
+    // The segmenter's dictionary loads once per process; load it now so the
+    // first chat message does not wait for it.
+    tokio::task::spawn_blocking(qunban_lang::message::segment::warm_up).await.context("cannot load the word dictionary")?;
     let caught_up = engine.catch_up().await.context("cannot interpret logged messages")?;
     if caught_up > 0 {
         tracing::info!(caught_up, "interpreted messages logged before a stop");

@@ -434,8 +434,7 @@ fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSp
 /// surname — the pronoun, not a list of names, says so.
 fn vocative(t: &str, start: usize) -> Option<NameSpan> {
     let mut i = start;
-    loop {
-        let Some(f) = ["那个", "哎", "喂", "诶", "嗨", "hi", "Hi", " "].iter().find(|f| t[i..].starts_with(**f)) else { break };
+    while let Some(f) = ["那个", "哎", "喂", "诶", "嗨", "hi", "Hi", " "].iter().find(|f| t[i..].starts_with(**f)) {
         i += f.len();
     }
     let rest = &t[i..];

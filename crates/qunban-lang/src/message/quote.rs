@@ -77,7 +77,7 @@ fn strip_author(q: &str) -> &str {
 /// `谁去3号店把临期品盘一下？` → `去3号店把临期品盘一下`.
 pub fn topic(quote: &str) -> String {
     let q = quote.trim();
-    let q = q.trim_end_matches(|c: char| matches!(c, '?' | '？' | '。' | '!' | '！' | ' ' | '~'));
+    let q = q.trim_end_matches(['?', '？', '。', '!', '！', ' ', '~']);
     let q = q.trim_end_matches(['吗', '呢', '呀', '啊']);
     // `面试官培训谁来准备课件` → `面试官培训准备课件`: the question word
     // and its auxiliary go, the rest is the work.

@@ -213,7 +213,7 @@ fn completion_stated(seg: &str, s: usize, start: usize, end: usize) -> bool {
     }
     let stated = word.starts_with('已') || after.trim_start().starts_with('了') || word.ends_with('了') || word == "√";
     let planned = PLAN_TIMES.iter().any(|t| clause.contains(t));
-    !(planned && !stated)
+    !planned || stated
 }
 
 fn read_note(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize, usize)>) {

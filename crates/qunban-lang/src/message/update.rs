@@ -11,7 +11,7 @@ use super::owners::{mentions, names_after};
 /// Words that move a deadline; what follows them is the new deadline.
 const DUE_WORDS: &[&str] = &[
     "延期到", "延期至", "延期", "延到", "延后到", "延后", "推迟到", "推迟", "推到", "顺延到", "顺延", "改到", "挪到", "调到",
-    "调整到", "提前到", "截止时间改为", "截止改为", "截止到", "截止时间", "截止", "ddl改到", "ddl改为", "ddl", "DDL",
+    "调整到", "提前到", "提前至", "延至", "推迟至", "宽限到", "放宽到", "改成", "改为", "改在", "截止时间改为", "截止改为", "截止到", "截止时间", "截止", "ddl改到", "ddl改为", "ddl", "DDL",
     "deadline",
 ];
 

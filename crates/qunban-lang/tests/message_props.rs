@@ -66,6 +66,10 @@ fn long_adversarial_messages_stay_fast() {
         "张三负责".repeat(3000),
         "请李四明天把".repeat(2000),
         "1. ①- ".repeat(3000),
+        // Long titles assembled from many pieces, mapped back to what was typed.
+        format!("@张三 明天把{}发我", "報表：週五前，".repeat(1500)),
+        format!("【标题】{}【负责人】张三", "周报（二期）：".repeat(2000)),
+        format!("「李四：{}谁来？」\n- - - - -\n@王五 你来，周五前", "物料清单".repeat(2000)),
     ];
     for wall in &walls {
         let start = std::time::Instant::now();

@@ -67,16 +67,31 @@ impl Normalized {
         out
     }
 
+    /// The longest prefix of `s` that occurs in the text, preferring an
+    /// occurrence at or after `from`. A prefix of a found piece is found
+    /// too, so the length is found by binary search: titles of any length
+    /// cost a logarithmic number of searches per piece.
     fn longest_piece(&self, s: &str, from: usize) -> (usize, usize) {
+        let find = |piece: &str| self.text.get(from..).and_then(|t| t.find(piece)).map(|k| k + from).or_else(|| self.text.find(piece));
+        let ends: Vec<usize> = s.char_indices().map(|(k, c)| k + c.len_utf8()).collect();
+        let (mut lo, mut hi) = (0usize, ends.len());
         let mut best = (0, 0);
-        let mut ends: Vec<usize> = s.char_indices().map(|(k, c)| k + c.len_utf8()).collect();
-        ends.reverse();
-        for end in ends {
-            let piece = &s[..end];
-            let found = self.text.get(from..).and_then(|t| t.find(piece)).map(|k| k + from).or_else(|| self.text.find(piece));
-            if let Some(at) = found {
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            match find(&s[..ends[mid - 1]]) {
+                Some(at) => {
+                    best = (at, ends[mid - 1]);
+                    lo = mid;
+                }
+                None => hi = mid - 1,
+            }
+        }
+        if best.1 > 0 {
+            // Re-locate the longest piece itself (the last hit may have been
+            // a shorter probe).
+            let end = ends[lo - 1];
+            if let Some(at) = find(&s[..end]) {
                 best = (at, end);
-                break;
             }
         }
         best

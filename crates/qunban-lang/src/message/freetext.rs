@@ -342,7 +342,8 @@ fn reported(t: &str, ctx: &MessageContext<'_>) -> bool {
     if t.starts_with('@') && !find_deadlines(&t[first.len()..], &ctx.now, ctx.calendar).is_empty() {
         return false;
     }
-    first.match_indices('说').any(|(k, _)| {
+    // `被说了` is passive (someone was told off), not relayed words.
+    first.match_indices('说').filter(|&(k, _)| !first[..k].ends_with('被') && !first[k + '说'.len_utf8()..].starts_with('了')).any(|(k, _)| {
         let after = &first[k + '说'.len_utf8()..];
         !["明", "下", "一", "清", "服"].iter().any(|w| after.starts_with(w))
     })
@@ -411,7 +412,10 @@ fn find_owners(t: &str, ms: &[NameSpan], ctx: &MessageContext<'_>) -> Vec<NameSp
     // the same person again.
     let mentioned = ms.iter().any(|m| !m.name.is_empty() && m.end <= lead);
     for start in clause_starts(t, lead) {
-        if mentioned && start == lead {
+        // With the order addressed by @, a bare word after a space inside
+        // the sentence (`@Lily pls fix 一下 Android 包的 crash`) is no
+        // second owner.
+        if mentioned && (start == lead || t[..start].ends_with(' ')) {
             continue;
         }
         if let Some(v) = vocative(t, start) {

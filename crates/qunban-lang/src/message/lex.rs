@@ -120,6 +120,8 @@ const STATUS_WORDS: &[(&str, &str)] = &[
     ("未开始", "todo"),
     ("没开始", "todo"),
     ("待处理", "todo"),
+    ("待开始", "todo"),
+    ("未启动", "todo"),
     ("待办", "todo"),
     ("todo", "todo"),
     ("不用做了", "cancelled"),

@@ -177,7 +177,22 @@ fn pieces(t: &str) -> Vec<&str> {
             }
             seen = true;
         }
-        out.push(line[start..].trim());
+        // Voice-to-text runs orders together with 然后/另外/同时; a split
+        // counts only if both sides act (see the caller).
+        let rest = &line[start..];
+        let mut from = 0;
+        for (k, w) in rest.match_indices(['然', '另', '同']) {
+            let after = &rest[k..];
+            let word = ["然后", "另外", "同时"].iter().find(|x| after.starts_with(**x));
+            if let Some(word) = word {
+                if rest[from..k].chars().count() >= 4 {
+                    out.push(rest[from..k].trim());
+                    from = k + word.len();
+                }
+            }
+            let _ = w;
+        }
+        out.push(rest[from..].trim());
     }
     out
 }

@@ -170,7 +170,9 @@ fn pieces(t: &str) -> Vec<&str> {
                 continue;
             }
             let before = line[start..i].trim_end();
-            let after_break = before.ends_with([',', '，', ';', '；', '。', '!', '！']);
+            // After an update (`#3 已完成 @李四 接着…`) a space is break enough.
+            let after_break = before.ends_with([',', '，', ';', '；', '。', '!', '！'])
+                || (line[start..].starts_with('#') && line[..i].ends_with(' ') && !before.ends_with(['给', '由', '成', '交', '派', '为']));
             if seen && after_break && !before.is_empty() {
                 out.push(line[start..i].trim());
                 start = i;

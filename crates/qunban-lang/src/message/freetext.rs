@@ -177,11 +177,15 @@ pub fn parse(text: &str, quote: Option<&str>, ctx: &MessageContext<'_>) -> Optio
             clean_fragment(&body[..d.span.start]).is_empty() && segment::starts_with_action(predicate[d.span.start..].trim_start())
         });
         let _ = requested;
-        ba || (imperative && !deadlines.is_empty())
+        // `…联调完了`: a sentence closed by 了 states, it does not order.
+        let states = trim_punct(t).ends_with('了');
+        (ba && !states) || (imperative && !deadlines.is_empty() && !states)
     } else if only_self {
         // `我周日把…清点一下`, `我来写…`: a commitment with a time or a
         // `我来`; `我跟产品对一下` is a remark.
-        !deadlines.is_empty() || contains_any(&body, TIME_HINTS) || t.contains("我来") || t.contains("我负责") || takes_quote
+        // Under a quote only a taking-on counts (`我来`, `我去`); `我也不知道，
+        // 问问网络组吧` is no commitment.
+        !deadlines.is_empty() || contains_any(&body, TIME_HINTS) || t.contains("我来") || t.contains("我负责") || (takes_quote && t.contains("我去"))
     } else {
         true
     };

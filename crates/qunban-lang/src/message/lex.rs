@@ -178,6 +178,10 @@ const STATUS_WORDS: &[(&str, &str)] = &[
     ("提测", "review"),
     ("in review", "review"),
     ("review中", "review"),
+    ("审核通过", "done"),
+    ("验收通过", "done"),
+    ("报验通过", "done"),
+    ("通过了", "done"),
     ("已完成", "done"),
     ("完成", "done"),
     ("搞定", "done"),
@@ -545,6 +549,15 @@ pub fn name_at(s: &str, i: usize, explicit: bool) -> Option<usize> {
     }
     if !is_cjk(first) {
         return None;
+    }
+    // `阿May`, `小K`: a nickname prefix with a Latin name, closed by a space
+    // or punctuation.
+    if matches!(first, '阿' | '小' | '老') {
+        let latin: usize = rest[first.len_utf8()..].chars().take_while(|c| c.is_ascii_alphabetic()).map(char::len_utf8).sum();
+        let end = first.len_utf8() + latin;
+        if latin > 0 && rest[end..].chars().next().is_none_or(|c| c.is_whitespace() || is_separator(c) || is_cjk(c)) {
+            return Some(end);
+        }
     }
     if explicit {
         if let Some(len) = display_name(rest) {

@@ -70,7 +70,9 @@ pub fn first_action(text: &str) -> Option<usize> {
 /// (`全额退款`, `会议室改到302`).
 pub fn starts_with_action(text: &str) -> bool {
     let ws: Vec<Word<'_>> = words(text).into_iter().filter(|w| w.text.trim().chars().any(|c| !super::lex::is_separator(c)))
-        .skip_while(|w| matches!(w.tag, "c" | "d" | "x" | "p" | "r"))
+        // Connectives and adverbs of manner (`尽快`, `先`) may open a command;
+        // assertive adverbs (`其实`, `就`, `已经`) open a statement.
+        .skip_while(|w| matches!(w.tag, "c" | "d" | "x" | "p" | "r") && !["其实", "就", "早就", "已经", "都", "也", "还", "才", "刚", "刚刚", "本来"].contains(&w.text))
         .collect();
     first_action_in(&ws) == Some(0)
 }

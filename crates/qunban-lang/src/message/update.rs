@@ -163,14 +163,14 @@ fn read_segment(text: &str, s: usize, e: usize, ctx: &MessageContext<'_>, u: &mu
     seg = blank(&seg, &used);
     read_status(&seg, s, due_end, u, &mut used);
     if u.note.is_none() && (u.status.is_some() || u.due.is_some() || u.progress.is_some()) {
-        u.note = reason_clauses(text, &blank(&seg, &used));
+        u.note = reason_clauses(text, &blank(&seg, &used), ctx);
     }
 }
 
 /// The clauses of an update nothing else consumed, when they say why
 /// (`#212 截止改为10月30日，航司那边资料还没给`, `#92 客户砍单了，这个取消`):
 /// the reason is worth keeping with the change.
-fn reason_clauses(text: &str, rest: &str) -> Option<String> {
+fn reason_clauses(text: &str, rest: &str, ctx: &MessageContext<'_>) -> Option<String> {
     let mut out: Vec<&str> = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ','))) {
@@ -182,7 +182,9 @@ fn reason_clauses(text: &str, rest: &str) -> Option<String> {
         let clause = trim_punct(orig);
         let untouched = orig == left;
         let words = clause.chars().filter(|c| lex::is_cjk(*c)).count();
-        if untouched && words >= 3 && !clause.starts_with('#') && !["这个", "辛苦", "谢谢", "收到", "好的"].iter().any(|w| clause.starts_with(w)) {
+        // `周五前` left over is a remark about time, not a reason.
+        let dated = !find_deadlines(clause, &ctx.now, ctx.calendar).is_empty();
+        if untouched && words >= 3 && !dated && !clause.starts_with('#') && !["这个", "辛苦", "谢谢", "收到", "好的"].iter().any(|w| clause.starts_with(w)) {
             out.push(clause);
         }
     }

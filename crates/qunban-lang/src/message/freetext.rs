@@ -225,7 +225,11 @@ pub fn parse(text: &str, quote: Option<&str>, ctx: &MessageContext<'_>) -> Optio
             _ => {}
         }
     }
-    task.title.as_ref()?;
+    let title = task.title.as_deref()?;
+    // `今天搞定` to nobody: a verb with no object names no work to track.
+    if persons.is_empty() && task.due_candidates.is_empty() && title.chars().filter(|c| lex::is_cjk(*c) || c.is_ascii_alphanumeric()).count() < 3 {
+        return None;
+    }
     Some(task)
 }
 

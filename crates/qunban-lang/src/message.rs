@@ -183,7 +183,7 @@ fn pieces(t: &str) -> Vec<&str> {
         // counts only if both sides act (see the caller).
         let rest = &line[start..];
         let mut from = 0;
-        for (k, w) in rest.match_indices(['然', '另', '同']) {
+        for (k, _) in rest.match_indices(['然', '另', '同']) {
             let after = &rest[k..];
             let word = ["然后", "另外", "同时"].iter().find(|x| after.starts_with(**x));
             if let Some(word) = word {
@@ -192,7 +192,6 @@ fn pieces(t: &str) -> Vec<&str> {
                     from = k + word.len();
                 }
             }
-            let _ = w;
         }
         out.push(rest[from..].trim());
     }

@@ -95,11 +95,10 @@ pub fn parse(text: &str, quote: Option<&str>, ctx: &MessageContext<'_>) -> Optio
     // `赵六月底` as `六月底`.
     let mut deadlines = find_deadlines(&body, &ctx.now, ctx.calendar);
     let describing: Vec<bool> = deadlines.iter().map(|d| attributive(&body, d)).collect();
-    let ordinal = |d: &DeadlineMatch| body[d.span.clone()].ends_with('号') && body[d.span.end..].chars().next().is_some_and(|c| ORDINAL_NOUNS.contains(c));
     // `这周末的除冰车保养我来盯`: with no other time the one describing the
     // work is its deadline; an ordinal (`3号仓`) never is.
     if describing.iter().all(|a| *a) {
-        deadlines.retain(|d| !ordinal(d));
+        deadlines.retain(|d| !ordinal(&body, d));
     } else {
         let mut k = 0;
         deadlines.retain(|_| {
@@ -176,7 +175,6 @@ pub fn parse(text: &str, quote: Option<&str>, ctx: &MessageContext<'_>) -> Optio
         let imperative = deadlines.first().is_some_and(|d| {
             clean_fragment(&body[..d.span.start]).is_empty() && segment::starts_with_action(predicate[d.span.start..].trim_start())
         });
-        let _ = requested;
         // `…联调完了`: a sentence closed by 了 states, it does not order.
         let states = trim_punct(t).ends_with('了');
         (ba && !states) || (imperative && !deadlines.is_empty() && !states)
@@ -251,8 +249,12 @@ fn attributive(t: &str, d: &DeadlineMatch) -> bool {
     if in_object && after.chars().take(6).any(|c| c == '的') {
         return true;
     }
-    // `N号` + a noun of place or thing is an ordinal (`3号店`), not a day.
-    phrase.ends_with('号') && after.chars().next().is_some_and(|c| ORDINAL_NOUNS.contains(c))
+    ordinal(t, d)
+}
+
+/// `N号` + a noun of place or thing is an ordinal (`3号店`), not a day.
+fn ordinal(t: &str, d: &DeadlineMatch) -> bool {
+    t[d.span.clone()].ends_with('号') && t[d.span.end..].chars().next().is_some_and(|c| ORDINAL_NOUNS.contains(c))
 }
 
 /// Forwarded news, notices and rules (`转发：…`, `按公司规定，退货需在签收

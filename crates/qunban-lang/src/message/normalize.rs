@@ -57,8 +57,7 @@ impl Normalized {
             }
             let start = self.origin.partition_point(|&(b, _)| b < at);
             let end = self.origin.partition_point(|&(b, _)| b < at + len);
-            for (&(b, orig), n) in self.origin[start..end].iter().zip(self.text[at..at + len].chars()) {
-                let _ = b;
+            for (&(_, orig), n) in self.origin[start..end].iter().zip(self.text[at..at + len].chars()) {
                 out.push(if keep_as_typed(orig, n) { orig } else { n });
             }
             i += len;
@@ -86,14 +85,7 @@ impl Normalized {
                 None => hi = mid - 1,
             }
         }
-        if best.1 > 0 {
-            // Re-locate the longest piece itself (the last hit may have been
-            // a shorter probe).
-            let end = ends[lo - 1];
-            if let Some(at) = find(&s[..end]) {
-                best = (at, end);
-            }
-        }
+        // `lo` only moves on a hit, so the last hit is the longest piece.
         best
     }
 }

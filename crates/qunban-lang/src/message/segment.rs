@@ -99,13 +99,6 @@ pub fn has_noun(text: &str) -> bool {
     words(text).iter().any(|w| matches!(w.tag, "n" | "nz" | "vn" | "eng" | "nt") && w.text.chars().count() >= 2)
 }
 
-/// Whether the word at the start of `text` is tagged as a person's name.
-pub fn starts_with_person(text: &str) -> Option<usize> {
-    let ws = words(text);
-    let w = ws.first()?;
-    (w.tag == "nr" && w.text.chars().count() >= 2).then_some(w.text.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

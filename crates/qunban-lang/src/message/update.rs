@@ -158,7 +158,7 @@ fn read_segment(text: &str, s: usize, e: usize, ctx: &MessageContext<'_>, u: &mu
     read_owners(&seg, s, u, &mut used);
     read_progress(&seg, s, u, &mut used);
     seg = blank(&seg, &used);
-    let due_end = read_due(text, &seg, s, ctx, u, &mut used);
+    let due_end = read_due(&seg, s, ctx, u, &mut used);
     read_priority(&seg, s, u, &mut used);
     seg = blank(&seg, &used);
     read_status(&seg, s, due_end, u, &mut used);
@@ -278,7 +278,6 @@ fn read_progress(seg: &str, s: usize, u: &mut TaskUpdate, used: &mut Vec<(usize,
 
 /// Returns the end of the deadline phrase, if one was read.
 fn read_due(
-    text: &str,
     seg: &str,
     s: usize,
     ctx: &MessageContext<'_>,
@@ -313,7 +312,6 @@ fn read_due(
     // Without a change word a date is a remark (`节前其实就联调完了`,
     // `应该周三前能交`): it moves nothing, but a done word after it is a
     // plan, not a fact.
-    let _ = text;
     found.iter().filter(in_seg).map(|m| m.span.end).next()
 }
 

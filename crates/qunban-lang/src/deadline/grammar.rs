@@ -10,6 +10,11 @@ use super::text::{cn_digit, is_cn_numeral, Text};
 use crate::calendar::Calendar;
 use crate::lunar::LunarFestival;
 
+/// The first year a deadline may fall in.
+pub(crate) const EARLIEST_YEAR: i16 = 2000;
+/// The first year a deadline may no longer fall in.
+pub(crate) const LATEST_YEAR: i16 = 2100;
+
 pub(crate) struct Ctx<'a> {
     now_z: &'a Zoned,
     now: DateTime,
@@ -30,7 +35,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The instant in the message's zone, or `None` outside the years a
+    /// deadline can sensibly fall in ([`EARLIEST_YEAR`]..[`LATEST_YEAR`]):
+    /// `1000000天内` names no deadline rather than one in the 48th century,
+    /// which would overflow charts and sort orders downstream.
     pub fn to_zoned(&self, dt: DateTime) -> Option<Zoned> {
+        if !(EARLIEST_YEAR..LATEST_YEAR).contains(&dt.year()) {
+            return None;
+        }
         dt.to_zoned(self.tz.clone()).ok()
     }
 
@@ -165,6 +177,19 @@ pub(crate) fn parse_at(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<Hit> {
         return Some(Hit { start: i, end, at });
     }
     let day = date_piece(t, i, cx);
+    if day.is_none() {
+        if let Some(e) = impossible_date(t, i) {
+            // `2月30日下午3点`: a date that does not exist names no deadline;
+            // its time part goes with it rather than being read as today's.
+            let tstart = t.skip_spaces(e);
+            let end = time_piece(t, tstart, true).map_or(e, |(e2, _)| e2);
+            let end = match trailing(t, end) {
+                Trail::Negative(e2) | Trail::Marker(e2) => e2,
+                Trail::Nothing => end,
+            };
+            return Some(Hit { start: i, end, at: None });
+        }
+    }
     let (after_date, day) = match day {
         Some((e, d)) => (e, Some(d)),
         None => (i, None),
@@ -886,6 +911,40 @@ fn month_expr(t: &Text, i: usize, cx: &Ctx<'_>, year: Option<i16>) -> Option<(us
             ))
         }
     }
+}
+
+/// A month-day written out in full (`2月30日`, `13月5号`, `2027年2月29日`,
+/// `9999年12月31日`) that names no real date: its end, so the whole phrase
+/// is consumed and none of its parts (`30日`, `12月31日`) is read on its own.
+/// `None` when the shape is absent or the date exists (the rules above read it).
+fn impossible_date(t: &Text, i: usize) -> Option<usize> {
+    if !t.number_start_ok(i) {
+        return None;
+    }
+    // An optional year, of any length: `99999年` is no year.
+    let (year, j) = match t.arabic(i).map(|(v, e, _)| (v, e)).or_else(|| t.chinese(i)) {
+        Some((y, e)) if t.at(e) == '年' => (Some(y), e + 1),
+        _ => (None, i),
+    };
+    let (m, e, _) = t.number(j)?;
+    let j = t.lit(e, "月")?;
+    let day = match t.number(j) {
+        Some((d, e2, _)) => Some((d, t.lits(e2, &["日", "号"])?.0)),
+        None if year.is_some() => None,
+        None => return None,
+    };
+    let end = day.map_or(j, |(_, e)| e);
+    let year_ok = year.map_or(true, |y| (1990..=2100).contains(&y));
+    let month_ok = (1..=12).contains(&m);
+    let day_ok = match day {
+        None => true,
+        // Without a year, 2月29日 waits for the next leap year.
+        Some((d, _)) => {
+            let y = year.map_or(2028, |y| y as i16);
+            month_ok && year_ok && Date::new(y, m as i8, d.min(127) as i8).is_ok()
+        }
+    };
+    (!(year_ok && month_ok && day_ok)).then_some(end)
 }
 
 /// The first `month`-`day` (day 0: the month's last) on or after `today`;

@@ -697,12 +697,19 @@ async fn the_outbox_is_visible_per_project() {
     assert_eq!(s, 404, "{v}");
     assert_eq!(store.outbox_item(a_row).await.unwrap().unwrap().status, qunban_store::OutboxStatus::Dead, "A's row untouched");
     assert_eq!(lead_b.post(&format!("/api/v1/outbox/{b_row}/requeue"), json!({})).await.0, 200);
-    // A's PM sees A's row (not B's) and requeues it; the admin token sees both.
-    let (_, v) = pm.get("/api/v1/outbox").await;
+    // A's lead sees A's row (not B's) and requeues it.
+    let lead_a = app.browser();
+    lead_a.sign_in("lina", password_of(&accounts, "lina")).await;
+    let (_, v) = lead_a.get("/api/v1/outbox").await;
     let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
     assert!(ids.contains(&a_row) && !ids.contains(&b_row), "{v}");
-    assert_eq!(pm.post(&format!("/api/v1/outbox/{b_row}/requeue"), json!({})).await.0, 404);
-    assert_eq!(pm.post(&format!("/api/v1/outbox/{a_row}/requeue"), json!({})).await.0, 200);
+    assert_eq!(lead_a.post(&format!("/api/v1/outbox/{b_row}/requeue"), json!({})).await.0, 404);
+    assert_eq!(lead_a.post(&format!("/api/v1/outbox/{a_row}/requeue"), json!({})).await.0, 200);
+    // The workspace admin (the demo's first account) sees both.
+    assert_eq!(pm.get("/api/v1/me").await.1["is_admin"], true);
+    let (_, v) = pm.get("/api/v1/outbox").await;
+    let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&a_row) && ids.contains(&b_row), "{v}");
     // Test sends follow the same rule.
     store.set_group_robot(a_group, qunban_store::RobotKind::Wecom, "http://127.0.0.1:9/cgi-bin/webhook/send?key=k", None).await.unwrap();
     assert_eq!(lead_b.post(&format!("/api/v1/groups/{a_group}/test-send"), json!({})).await.0, 403);

@@ -171,7 +171,7 @@ impl Guard {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             return Some(forwarded.unwrap_or(peer));
         }
         Some(peer)

@@ -101,7 +101,10 @@ impl KeyedLimiter {
             per_sec,
             burst: f64::from(burst.max(1)),
             max_keys: max_keys.max(1),
-            inner: Mutex::new(Buckets { map: HashMap::new(), last_sweep: Instant::now() }),
+            inner: Mutex::new(Buckets {
+                map: HashMap::new(),
+                last_sweep: Instant::now(),
+            }),
         }
     }
 
@@ -114,7 +117,9 @@ impl KeyedLimiter {
             // one pass over the map per second, not one per request.
             if now.duration_since(b.last_sweep) >= Duration::from_secs(1) {
                 let (per_sec, burst) = (self.per_sec, self.burst);
-                b.map.retain(|_, v| v.tokens + now.duration_since(v.at).as_secs_f64() * per_sec < burst);
+                b.map.retain(|_, v| {
+                    v.tokens + now.duration_since(v.at).as_secs_f64() * per_sec < burst
+                });
                 b.last_sweep = now;
             }
             if b.map.len() >= self.max_keys {
@@ -122,8 +127,12 @@ impl KeyedLimiter {
                 return Err(Duration::from_secs(1));
             }
         }
-        let e = b.map.entry(key).or_insert(Bucket { tokens: self.burst, at: now });
-        e.tokens = (e.tokens + now.duration_since(e.at).as_secs_f64() * self.per_sec).min(self.burst);
+        let e = b.map.entry(key).or_insert(Bucket {
+            tokens: self.burst,
+            at: now,
+        });
+        e.tokens =
+            (e.tokens + now.duration_since(e.at).as_secs_f64() * self.per_sec).min(self.burst);
         e.at = now;
         if e.tokens >= 1.0 {
             e.tokens -= 1.0;
@@ -134,7 +143,11 @@ impl KeyedLimiter {
     }
 
     pub fn len(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).map.len()
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -154,15 +167,32 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(limits: &HttpLimits) -> Arc<Guard> {
-        let sign_in = (limits.sign_in_per_minute > 0)
-            .then(|| KeyedLimiter::new(f64::from(limits.sign_in_per_minute) / 60.0, limits.sign_in_burst, MAX_KEYS));
-        let callbacks = (limits.callbacks_per_second > 0)
-            .then(|| KeyedLimiter::new(f64::from(limits.callbacks_per_second), limits.callback_burst, MAX_KEYS));
-        Arc::new(Guard { trust_forwarded_for: limits.trust_forwarded_for, sign_in, callbacks })
+        let sign_in = (limits.sign_in_per_minute > 0).then(|| {
+            KeyedLimiter::new(
+                f64::from(limits.sign_in_per_minute) / 60.0,
+                limits.sign_in_burst,
+                MAX_KEYS,
+            )
+        });
+        let callbacks = (limits.callbacks_per_second > 0).then(|| {
+            KeyedLimiter::new(
+                f64::from(limits.callbacks_per_second),
+                limits.callback_burst,
+                MAX_KEYS,
+            )
+        });
+        Arc::new(Guard {
+            trust_forwarded_for: limits.trust_forwarded_for,
+            sign_in,
+            callbacks,
+        })
     }
 
     fn client_ip(&self, req: &Request) -> Option<IpAddr> {
-        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())?;
         if self.trust_forwarded_for {
             let forwarded = req
                 .headers()
@@ -180,17 +210,28 @@ impl Guard {
 
 /// Whether a request is a sign-in attempt (password hashing behind it).
 fn is_sign_in(req: &Request) -> bool {
-    req.method() == axum::http::Method::POST && matches!(req.uri().path(), "/api/v1/session" | "/api/v1/setup")
+    req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/api/v1/session" | "/api/v1/setup")
 }
 
 fn is_callback(path: &str) -> bool {
-    ["/wecom/", "/wecom-bot/", "/dingtalk/", "/feishu/", "/hooks/generic/"].iter().any(|p| path.starts_with(p))
+    [
+        "/wecom/",
+        "/wecom-bot/",
+        "/dingtalk/",
+        "/feishu/",
+        "/hooks/generic/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
 }
 
 /// Middleware: records the [`ClientIp`] and applies the per-source limits
 /// before anything else (the body is not read yet).
 pub async fn limit(State(guard): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
-    let Some(ip) = guard.client_ip(&req) else { return next.run(req).await };
+    let Some(ip) = guard.client_ip(&req) else {
+        return next.run(req).await;
+    };
     req.extensions_mut().insert(ClientIp(ip));
     let limiter = if is_sign_in(&req) {
         guard.sign_in.as_ref()
@@ -203,9 +244,13 @@ pub async fn limit(State(guard): State<Arc<Guard>>, mut req: Request, next: Next
         if let Err(wait) = l.check(ip, Instant::now()) {
             tracing::warn!(%ip, path = req.uri().path(), "rate limited");
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many requests from your address; try again in {secs} s"))
-                .retry_after(secs)
-                .into_response();
+            return ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests from your address; try again in {secs} s"),
+            )
+            .retry_after(secs)
+            .into_response();
         }
     }
     next.run(req).await
@@ -218,7 +263,13 @@ pub async fn deadline(State(timeout): State<Duration>, req: Request, next: Next)
         Ok(resp) => resp,
         Err(_) => {
             tracing::warn!(?timeout, "request timed out");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long").retry_after(1).into_response()
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long",
+            )
+            .retry_after(1)
+            .into_response()
         }
     }
 }
@@ -236,9 +287,18 @@ mod tests {
             assert!(l.check(ip, t0).is_ok());
         }
         let wait = l.check(ip, t0).unwrap_err();
-        assert!(wait <= Duration::from_millis(500) && wait > Duration::from_millis(400), "{wait:?}");
-        assert!(l.check(ip, t0 + Duration::from_millis(500)).is_ok(), "refilled at 2/s");
-        assert!(l.check("10.0.0.2".parse().unwrap(), t0).is_ok(), "other sources have their own bucket");
+        assert!(
+            wait <= Duration::from_millis(500) && wait > Duration::from_millis(400),
+            "{wait:?}"
+        );
+        assert!(
+            l.check(ip, t0 + Duration::from_millis(500)).is_ok(),
+            "refilled at 2/s"
+        );
+        assert!(
+            l.check("10.0.0.2".parse().unwrap(), t0).is_ok(),
+            "other sources have their own bucket"
+        );
     }
 
     #[test]
@@ -259,11 +319,20 @@ mod tests {
         }
         assert_eq!(l.len(), 100);
         // Full, and everybody is still refilling: a new source waits, known ones go on.
-        assert!(l.check("192.0.2.1".parse().unwrap(), t0 + Duration::from_millis(10)).is_err());
-        assert!(l.check(IpAddr::from(5u32.to_be_bytes()), t0 + Duration::from_millis(10)).is_ok());
+        assert!(l
+            .check("192.0.2.1".parse().unwrap(), t0 + Duration::from_millis(10))
+            .is_err());
+        assert!(l
+            .check(
+                IpAddr::from(5u32.to_be_bytes()),
+                t0 + Duration::from_millis(10)
+            )
+            .is_ok());
         assert_eq!(l.len(), 100);
         // A second later all buckets are full again: swept, the newcomer gets one.
-        assert!(l.check("192.0.2.1".parse().unwrap(), t0 + Duration::from_secs(2)).is_ok());
+        assert!(l
+            .check("192.0.2.1".parse().unwrap(), t0 + Duration::from_secs(2))
+            .is_ok());
         assert!(l.len() <= 100);
         assert!(l.len() < 10, "idle sources were dropped, {} kept", l.len());
     }

@@ -35,7 +35,11 @@ impl Server {
 
 /// No per-address limits unless a test sets them.
 fn open_limits() -> HttpLimits {
-    HttpLimits { sign_in_per_minute: 0, callbacks_per_second: 0, ..HttpLimits::default() }
+    HttpLimits {
+        sign_in_per_minute: 0,
+        callbacks_per_second: 0,
+        ..HttpLimits::default()
+    }
 }
 
 async fn start(limits: HttpLimits) -> Server {
@@ -44,28 +48,59 @@ async fn start(limits: HttpLimits) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(qunban_server::http::serve_with(engine, listener, limits, async {
-        let _ = stopped.await;
-    }));
-    Server { addr, db, stop: Some(stop), done }
+    let done = tokio::spawn(qunban_server::http::serve_with(
+        engine,
+        listener,
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Server {
+        addr,
+        db,
+        stop: Some(stop),
+        done,
+    }
 }
 
 /// An account `login` with `password` (the first one, an admin).
 async fn account(s: &Server, login: &str, password: &str) {
-    let hash = qunban_server::web::auth::hash_password(password.to_string()).await.unwrap();
-    s.db.store.create_first_account("王强", login, &hash).await.unwrap();
+    let hash = qunban_server::web::auth::hash_password(password.to_string())
+        .await
+        .unwrap();
+    s.db.store
+        .create_first_account("王强", login, &hash)
+        .await
+        .unwrap();
 }
 
 /// A client whose connections leave from `ip` (any 127.0.0.0/8 address is
 /// loopback on Linux): a second "machine" for per-address rules.
 fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<IpAddr>().unwrap()).build().unwrap()
+    reqwest::Client::builder()
+        .local_address(ip.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap()
 }
 
-async fn sign_in(c: &reqwest::Client, s: &Server, login: &str, password: &str) -> (u16, Value, Option<String>) {
-    let r = c.post(s.url("/api/v1/session")).json(&json!({ "login": login, "password": password })).send().await.unwrap();
+async fn sign_in(
+    c: &reqwest::Client,
+    s: &Server,
+    login: &str,
+    password: &str,
+) -> (u16, Value, Option<String>) {
+    let r = c
+        .post(s.url("/api/v1/session"))
+        .json(&json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
-    let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
     (status, r.json().await.unwrap_or(Value::Null), retry)
 }
 
@@ -83,15 +118,33 @@ async fn a_sign_in_flood_is_turned_away_fast() {
         let (c, url) = (client.clone(), s.url("/api/v1/session"));
         flood.spawn(async move {
             let t = Instant::now();
-            let r = c.post(url).json(&json!({ "login": format!("nobody{i}"), "password": "guess-guess" })).send().await.unwrap();
-            (r.status().as_u16(), r.headers().contains_key("retry-after"), t.elapsed())
+            let r = c
+                .post(url)
+                .json(&json!({ "login": format!("nobody{i}"), "password": "guess-guess" }))
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().contains_key("retry-after"),
+                t.elapsed(),
+            )
         });
     }
     // The server still answers other requests during the flood.
     let t = Instant::now();
-    let health = client.get(s.url("/healthz")).timeout(Duration::from_secs(5)).send().await.unwrap();
+    let health = client
+        .get(s.url("/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    assert!(t.elapsed() < Duration::from_secs(3), "healthz took {:?} during the flood", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "healthz took {:?} during the flood",
+        t.elapsed()
+    );
     let mut busy = Vec::new();
     let mut denied = 0;
     while let Some(r) = flood.join_next().await {
@@ -105,11 +158,19 @@ async fn a_sign_in_flood_is_turned_away_fast() {
             other => panic!("unexpected status {other}"),
         }
     }
-    assert!(busy.len() >= 100, "only {} of 200 turned away ({denied} hashed)", busy.len());
+    assert!(
+        busy.len() >= 100,
+        "only {} of 200 turned away ({denied} hashed)",
+        busy.len()
+    );
     assert!(denied >= 2, "some attempts were still checked");
     busy.sort();
     // Queued behind ~200 hashes they would take many seconds.
-    assert!(busy[busy.len() / 2] < Duration::from_secs(2), "turned away slowly: median {:?}", busy[busy.len() / 2]);
+    assert!(
+        busy[busy.len() / 2] < Duration::from_secs(2),
+        "turned away slowly: median {:?}",
+        busy[busy.len() / 2]
+    );
     let (status, v, _) = sign_in(&client, &s, "admin", "correct horse").await;
     assert_eq!(status, 200, "{v}");
 }
@@ -119,36 +180,78 @@ async fn a_sign_in_flood_is_turned_away_fast() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_ins_and_callbacks_are_rate_limited_per_address() {
     let _turn = SERIAL.lock().await;
-    let limits = HttpLimits { sign_in_per_minute: 6, sign_in_burst: 3, callbacks_per_second: 5, callback_burst: 5, ..HttpLimits::default() };
+    let limits = HttpLimits {
+        sign_in_per_minute: 6,
+        sign_in_burst: 3,
+        callbacks_per_second: 5,
+        callback_burst: 5,
+        ..HttpLimits::default()
+    };
     let s = start(limits).await;
     let here = client_from("127.0.0.1");
     for _ in 0..3 {
         assert_eq!(sign_in(&here, &s, "nobody", "guess-guess").await.0, 401);
     }
     let (status, v, retry) = sign_in(&here, &s, "nobody", "guess-guess").await;
-    assert_eq!((status, v["error"]["code"].as_str()), (429, Some("rate_limited")), "{v}");
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{v}"
+    );
     assert!(retry.is_some_and(|r| r.parse::<u64>().unwrap() >= 1));
     // Another machine is not affected.
     let there = client_from("127.0.0.2");
     assert_eq!(sign_in(&there, &s, "nobody", "guess-guess").await.0, 401);
     // Other API routes are not limited.
     for _ in 0..10 {
-        assert_eq!(here.get(s.url("/api/v1/setup")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            here.get(s.url("/api/v1/setup"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
 
     // Callbacks: the burst passes (unknown connector: 404), then 429.
     let statuses: Vec<u16> = {
         let mut v = Vec::new();
         for _ in 0..6 {
-            v.push(here.post(s.url("/hooks/generic/nope")).body("{}").send().await.unwrap().status().as_u16());
+            v.push(
+                here.post(s.url("/hooks/generic/nope"))
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16(),
+            );
         }
         v
     };
     assert_eq!(statuses, [404, 404, 404, 404, 404, 429]);
-    assert_eq!(there.post(s.url("/wecom/nope/callback")).body("x").send().await.unwrap().status(), 404);
+    assert_eq!(
+        there
+            .post(s.url("/wecom/nope/callback"))
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     // The bucket refills at the configured rate.
     tokio::time::sleep(Duration::from_millis(450)).await;
-    assert_eq!(here.post(s.url("/feishu/nope/events")).body("{}").send().await.unwrap().status(), 404);
+    assert_eq!(
+        here.post(s.url("/feishu/nope/events"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 /// Someone guessing a known login from one address locks that login for
@@ -163,10 +266,17 @@ async fn a_guesser_cannot_lock_the_owner_out() {
         assert_eq!(sign_in(&attacker, &s, "admin", "guess-guess").await.0, 401);
     }
     let (status, v, retry) = sign_in(&attacker, &s, "ADMIN", "guess-guess").await;
-    assert_eq!((status, v["error"]["code"].as_str()), (429, Some("too_many_attempts")), "{v}");
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (429, Some("too_many_attempts")),
+        "{v}"
+    );
     assert!(retry.is_some());
     // Even the right password is refused from the guesser's address…
-    assert_eq!(sign_in(&attacker, &s, "admin", "correct horse").await.0, 429);
+    assert_eq!(
+        sign_in(&attacker, &s, "admin", "correct horse").await.0,
+        429
+    );
     // …while the owner, from their own machine, is let in — repeatedly,
     // while the guessing goes on.
     let owner = client_from("127.0.0.1");
@@ -183,18 +293,29 @@ async fn a_guesser_cannot_lock_the_owner_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_connections_are_closed_and_the_cap_holds() {
     let _turn = SERIAL.lock().await;
-    let limits = HttpLimits { header_read_timeout: Duration::from_millis(500), max_connections: 50, ..open_limits() };
+    let limits = HttpLimits {
+        header_read_timeout: Duration::from_millis(500),
+        max_connections: 50,
+        ..open_limits()
+    };
     let s = start(limits).await;
     let t0 = Instant::now();
     let mut socks = Vec::new();
     for _ in 0..300 {
         let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
-        sock.write_all(b"GET /healthz HTTP/1.1\r\nHost: x").await.unwrap();
+        sock.write_all(b"GET /healthz HTTP/1.1\r\nHost: x")
+            .await
+            .unwrap();
         socks.push(sock);
     }
     // A real client behind 300 half-open connections is still served, once
     // the ones ahead of it have timed out (they hold all 50 slots).
-    let health = reqwest::Client::new().get(s.url("/healthz")).timeout(Duration::from_secs(20)).send().await.unwrap();
+    let health = reqwest::Client::new()
+        .get(s.url("/healthz"))
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let mut closed = 0;
     for mut sock in socks {
@@ -216,7 +337,10 @@ async fn half_open_connections_are_closed_and_the_cap_holds() {
     let took = t0.elapsed();
     assert_eq!(closed, 300, "half-open connections left open");
     // 300 connections through 50 slots of 0.5 s each take several rounds.
-    assert!(took >= Duration::from_millis(2000), "the cap did not hold: all closed in {took:?}");
+    assert!(
+        took >= Duration::from_millis(2000),
+        "the cap did not hold: all closed in {took:?}"
+    );
     assert!(took < Duration::from_secs(30), "{took:?}");
     // And afterwards the server answers at once.
     let t = Instant::now();
@@ -230,7 +354,10 @@ async fn half_open_connections_are_closed_and_the_cap_holds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_requests_time_out_and_shutdown_is_graceful() {
     let _turn = SERIAL.lock().await;
-    let limits = HttpLimits { request_timeout: Duration::from_secs(1), ..open_limits() };
+    let limits = HttpLimits {
+        request_timeout: Duration::from_secs(1),
+        ..open_limits()
+    };
     let mut s = start(limits).await;
     let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
     sock.write_all(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"login\"").await.unwrap();
@@ -243,9 +370,14 @@ async fn slow_requests_time_out_and_shutdown_is_graceful() {
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 
     s.stop.take().unwrap().send(()).unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(5), &mut s.done).await.expect("serve_with returns after shutdown");
+    let r = tokio::time::timeout(Duration::from_secs(5), &mut s.done)
+        .await
+        .expect("serve_with returns after shutdown");
     r.unwrap().unwrap();
-    assert!(tokio::net::TcpStream::connect(s.addr).await.is_err(), "no longer listening");
+    assert!(
+        tokio::net::TcpStream::connect(s.addr).await.is_err(),
+        "no longer listening"
+    );
 }
 
 /// A failure inside the server answers 500 with an error id, never the SQL
@@ -254,23 +386,42 @@ async fn slow_requests_time_out_and_shutdown_is_graceful() {
 async fn internal_errors_carry_an_id_not_the_cause() {
     let _turn = SERIAL.lock().await;
     let s = start(open_limits()).await;
-    let token = s.db.store.init_workspace("qunban", "Asia/Shanghai", Default::default()).await.unwrap().unwrap();
+    let token =
+        s.db.store
+            .init_workspace("qunban", "Asia/Shanghai", Default::default())
+            .await
+            .unwrap()
+            .unwrap();
     // Break the database under the running server.
     {
         use sqlx::Connection;
         let mut conn = sqlx::SqliteConnection::connect(&s.db.url).await.unwrap();
-        sqlx::query("ALTER TABLE outbox RENAME TO outbox_gone").execute(&mut conn).await.unwrap();
+        sqlx::query("ALTER TABLE outbox RENAME TO outbox_gone")
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
-    let r = reqwest::Client::new().get(s.url("/api/v1/outbox")).bearer_auth(&token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(s.url("/api/v1/outbox"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 500);
     let text = r.text().await.unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["error"]["code"], "internal");
     let id = v["error"]["id"].as_str().unwrap();
-    assert!(id.len() >= 16 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    assert!(
+        id.len() >= 16 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
     assert!(v["error"]["message"].as_str().unwrap().contains(id));
     for leak in ["outbox", "table", "SELECT", "sqlite", "database error"] {
-        assert!(!text.to_lowercase().contains(&leak.to_lowercase()), "the answer leaks '{leak}': {text}");
+        assert!(
+            !text.to_lowercase().contains(&leak.to_lowercase()),
+            "the answer leaks '{leak}': {text}"
+        );
     }
 }
 
@@ -280,18 +431,37 @@ async fn internal_errors_carry_an_id_not_the_cause() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_proxy_the_forwarded_address_counts() {
     let _turn = SERIAL.lock().await;
-    let limits = HttpLimits { sign_in_per_minute: 1, sign_in_burst: 1, trust_forwarded_for: true, ..open_limits() };
+    let limits = HttpLimits {
+        sign_in_per_minute: 1,
+        sign_in_burst: 1,
+        trust_forwarded_for: true,
+        ..open_limits()
+    };
     let s = start(limits).await;
     let c = reqwest::Client::new();
     let attempt = |xff: &'static str| {
         let (c, url) = (c.clone(), s.url("/api/v1/session"));
         async move {
-            let r = c.post(url).header("x-forwarded-for", xff).json(&json!({ "login": "x", "password": "guess-guess" })).send().await.unwrap();
+            let r = c
+                .post(url)
+                .header("x-forwarded-for", xff)
+                .json(&json!({ "login": "x", "password": "guess-guess" }))
+                .send()
+                .await
+                .unwrap();
             r.status().as_u16()
         }
     };
     assert_eq!(attempt("203.0.113.9").await, 401);
     assert_eq!(attempt("203.0.113.9").await, 429);
-    assert_eq!(attempt("198.51.100.20, 203.0.113.9").await, 429, "a spoofed first entry changes nothing");
-    assert_eq!(attempt("203.0.113.10").await, 401, "another client behind the proxy");
+    assert_eq!(
+        attempt("198.51.100.20, 203.0.113.9").await,
+        429,
+        "a spoofed first entry changes nothing"
+    );
+    assert_eq!(
+        attempt("203.0.113.10").await,
+        401,
+        "another client behind the proxy"
+    );
 }

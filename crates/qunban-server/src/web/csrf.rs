@@ -21,16 +21,28 @@ use axum::response::{IntoResponse, Response};
 use crate::http::ApiError;
 
 fn changes_state(m: &Method) -> bool {
-    matches!(*m, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+    matches!(
+        *m,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn has_body(headers: &HeaderMap) -> bool {
-    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     length.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
@@ -44,10 +56,26 @@ fn origin_authority(origin: &str) -> Option<String> {
 /// Whether `origin` names this server: the `Host` the browser addressed, a
 /// reverse proxy's `X-Forwarded-Host`, or the configured public URL.
 fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
-    let Some(origin) = origin_authority(origin) else { return false };
-    let named = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
-    let public = std::env::var("QUNBAN_PUBLIC_URL").ok().and_then(|u| origin_authority(&u));
-    [named(header::HOST.as_str()), named("x-forwarded-host"), public].into_iter().flatten().any(|a| a == origin)
+    let Some(origin) = origin_authority(origin) else {
+        return false;
+    };
+    let named = |h: &str| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    let public = std::env::var("QUNBAN_PUBLIC_URL")
+        .ok()
+        .and_then(|u| origin_authority(&u));
+    [
+        named(header::HOST.as_str()),
+        named("x-forwarded-host"),
+        public,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|a| a == origin)
 }
 
 /// Middleware over the whole router; only `/api/` writes are checked.
@@ -56,14 +84,25 @@ pub async fn json_only(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let headers = req.headers();
-    match headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         Some(ct) if !is_json(ct) => {
-            return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-                .into_response();
+            return ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send a JSON body with Content-Type: application/json",
+            )
+            .into_response();
         }
         None if has_body(headers) => {
-            return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-                .into_response();
+            return ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send a JSON body with Content-Type: application/json",
+            )
+            .into_response();
         }
         _ => {}
     }
@@ -72,7 +111,12 @@ pub async fn json_only(req: Request, next: Next) -> Response {
             let ok = origin.to_str().is_ok_and(|o| same_origin(o, headers));
             if !ok {
                 tracing::warn!(origin = ?origin, path = req.uri().path(), "cross-site request refused");
-                return ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "requests from another site are refused").into_response();
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "cross_origin",
+                    "requests from another site are refused",
+                )
+                .into_response();
             }
         }
     }

@@ -16,11 +16,7 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("qunban.db").display());
     let store = Store::open(&url).await.expect("open sqlite");
-    TestDb {
-        store,
-        url,
-        _dir: Some(dir),
-    }
+    TestDb { store, url, _dir: Some(dir) }
 }
 
 /// A brand-new PostgreSQL database, or `None` (after printing why) when no
@@ -39,34 +35,20 @@ pub async fn postgres() -> Option<TestDb> {
     let name = format!("qunban_test_{}", uuid_like());
     {
         use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("connect to the PostgreSQL admin URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the PostgreSQL admin URL");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
     }
     let url = match admin.rfind('/') {
-        Some(i) if i > admin.find("://").map(|s| s + 2).unwrap_or(0) => {
-            format!("{}/{name}", &admin[..i])
-        }
+        Some(i) if i > admin.find("://").map(|s| s + 2).unwrap_or(0) => format!("{}/{name}", &admin[..i]),
         _ => format!("{admin}/{name}"),
     };
     let store = Store::open(&url).await.expect("open postgres");
-    Some(TestDb {
-        store,
-        url,
-        _dir: None,
-    })
+    Some(TestDb { store, url, _dir: None })
 }
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{}_{:x}", std::process::id(), nanos)
 }
 

@@ -73,7 +73,9 @@ struct ReportQuery {
 async fn report(State(engine): State<Engine>, caller: Caller, Path(kind): Path<String>, Query(q): Query<ReportQuery>) -> Result<Json<serde_json::Value>, ApiError> {
     let bad = |what: &str, e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{what}: {e}"));
     let parse = |s: &Option<String>, what: &str| -> Result<Option<jiff::civil::Date>, ApiError> {
-        s.as_deref().map(|d| d.parse::<jiff::civil::Date>().map_err(|e| bad(what, e.to_string()))).transpose()
+        s.as_deref()
+            .map(|d| d.parse::<jiff::civil::Date>().map_err(|e| bad(what, e.to_string())).and_then(|d| crate::http::check_date(what, d)))
+            .transpose()
     };
     let date = parse(&q.date, "date")?;
     let (from, to) = (parse(&q.from, "from")?, parse(&q.to, "to")?);
@@ -110,5 +112,5 @@ async fn report(State(engine): State<Engine>, caller: Caller, Path(kind): Path<S
         }
         _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "report must be daily, weekly or metrics")),
     };
-    Ok(Json(v.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?))
+    Ok(Json(v.map_err(ApiError::internal)?))
 }

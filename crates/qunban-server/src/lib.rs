@@ -9,6 +9,7 @@ pub mod connectors;
 pub mod delivery;
 pub mod http;
 pub mod http_reports;
+pub mod limits;
 pub mod pipeline;
 pub mod scheduler;
 pub mod web;

@@ -516,8 +516,9 @@ async fn api_list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let store = engine.store();
     let g = group_for(&engine, &caller, &group, false).await?;
+    let after = q.after.map(|t| crate::http::check_instant("after", t)).transpose()?;
     let rules = store.schedule_rules(g.id).await?;
-    let next = upcoming(store, engine.calendar(), q.after.unwrap_or_else(Timestamp::now), Some(g.id), q.days.unwrap_or(7).clamp(1, 60)).await?;
+    let next = upcoming(store, engine.calendar(), after.unwrap_or_else(Timestamp::now), Some(g.id), q.days.unwrap_or(7).clamp(1, 60)).await?;
     Ok(Json(serde_json::json!({ "group_id": g.id, "group": g.name, "rules": rules.all(), "next": next })))
 }
 
@@ -561,6 +562,7 @@ async fn api_run(State(engine): State<Engine>, caller: crate::web::auth::Caller,
         Some(n) => Some(store.group_by_name(n).await?.id),
         None => None,
     };
-    let report = run_due(store, engine.calendar(), body.at.unwrap_or_else(Timestamp::now), group, &SchedulerConfig::default()).await?;
+    let at = body.at.map(|t| crate::http::check_instant("at", t)).transpose()?;
+    let report = run_due(store, engine.calendar(), at.unwrap_or_else(Timestamp::now), group, &SchedulerConfig::default()).await?;
     Ok(Json(report))
 }

@@ -53,7 +53,7 @@ async fn posted_messages_become_tasks() {
     let app = spawn().await;
     let r = app
         .client
-        .post(format!("{}/api/v1/messages", app.base))
+        .post(format!("{}/api/v1/bridge/messages", app.base))
         .bearer_auth(&app.token)
         .json(&json!({"group": "g1", "sender": "张三", "text": "@李四 明天下午3点前把需求文档写完", "sent_at": "2026-01-14T02:30:00Z", "message_id": "x1"}))
         .send()
@@ -81,20 +81,29 @@ async fn posted_messages_become_tasks() {
 #[tokio::test]
 async fn bad_input_gets_a_status_and_a_json_error() {
     let app = spawn().await;
-    let post = |body: String| {
+    let post_to = |path: &'static str, body: String| {
         app.client
-            .post(format!("{}/api/v1/messages", app.base))
+            .post(format!("{}{path}", app.base))
             .bearer_auth(&app.token)
             .header("content-type", "application/json")
             .body(body)
             .send()
     };
+    let post = |body: String| post_to("/api/v1/messages", body);
     let r = post("{not json".into()).await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
     let r = post(json!({"group": "g1", "sender": "张三", "text": "  "}).to_string()).await.unwrap();
     assert_eq!(r.status(), 422);
-    let r = post(json!({"group": "g1", "sender": "张三", "text": "hi", "sent_at": "yesterday"}).to_string()).await.unwrap();
+    let r = post_to("/api/v1/bridge/messages", json!({"group": "g1", "sender": "张三", "text": "hi", "sent_at": "yesterday"}).to_string()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    // Instants outside 2000..2100 are refused, not planted.
+    for at in ["9999-01-01T00:00:00Z", "1970-01-01T00:00:00Z"] {
+        let r = post_to("/api/v1/bridge/messages", json!({"group": "g1", "sender": "张三", "text": "hi", "sent_at": at}).to_string()).await.unwrap();
+        assert_eq!(r.status(), 422, "{at}");
+    }
+    // The playground route assigns ids and times itself, even for admins.
+    let r = post(json!({"group": "g1", "sender": "张三", "text": "hi", "message_id": "x1"}).to_string()).await.unwrap();
     assert_eq!(r.status(), 422);
     let r = post("x".repeat(2 << 20)).await.unwrap();
     assert_eq!(r.status(), 413);

@@ -42,7 +42,10 @@ async fn spawn_on(db: support::TestDb) -> App {
     let engine = Engine::new(db.store.clone(), Arc::new(Calendar::builtin()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, qunban_server::http::router(engine)).await });
+    // The real server loop; sign-ins are not rate-limited here (the tests
+    // sign in often; tests/hostile.rs covers the limits).
+    let limits = qunban_server::limits::HttpLimits { sign_in_per_minute: 0, ..Default::default() };
+    tokio::spawn(qunban_server::http::serve_with(engine, listener, limits, std::future::pending()));
     let spec: Value = reqwest::get(format!("{base}/api/openapi.json")).await.unwrap().json().await.unwrap();
     App { base, spec, seen: Default::default(), _db: db }
 }
@@ -209,7 +212,7 @@ async fn malformed_requests_get_json_errors() {
     let r = b.client.post(format!("{}/api/v1/session", app.base)).body(r#"{"login":"a","password":"b"}"#).send().await.unwrap();
     assert_eq!(r.status(), 415);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["error"]["code"], "bad_request");
+    assert_eq!(v["error"]["code"], "unsupported_media_type");
     // An unknown endpoint is a JSON 404.
     let r = b.client.get(format!("{}/api/v1/nope", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 404);
@@ -540,6 +543,10 @@ async fn openapi_document_covers_the_api(app: App) {
     let (s, _) = admin.post("/api/v1/reminders/run", json!({ "at": "2030-01-01T01:00:00Z" })).await;
     assert_eq!(s, 200);
     pm.post("/api/v1/messages", json!({ "group_id": gid, "text": "#TASK-006 进度40%" })).await;
+    let (s, v) = admin
+        .post("/api/v1/bridge/messages", json!({ "group_id": gid, "text": "#TASK-006 进度45%", "message_id": "bridge-1", "sent_at": "2030-01-01T01:00:00Z" }))
+        .await;
+    assert_eq!(s, 200, "{v}");
     let (_, t) = pm.post("/api/v1/tokens", json!({ "name": "t" })).await;
     pm.get("/api/v1/tokens").await;
     pm.call(Method::DELETE, &format!("/api/v1/tokens/{}", t["id"]), None).await;
@@ -658,4 +665,136 @@ async fn repeated_wrong_passwords_lock_the_login() {
     validate(&app, &Method::POST, "/api/v1/session", StatusCode::TOO_MANY_REQUESTS, &v);
     assert_eq!(v["error"]["code"], "too_many_attempts");
     b.sign_in("chenjing", password_of(&accounts, "chenjing")).await;
+}
+
+/// The outbox and its requeue are per project: a lead of project B sees
+/// none of project A's rows and cannot requeue them; A's PM can.
+#[tokio::test]
+async fn the_outbox_is_visible_per_project() {
+    let app = spawn().await;
+    let (pm, accounts) = load_demo(&app).await;
+    let store = &app._db.store;
+    let (_, groups) = pm.get("/api/v1/groups").await;
+    let a_group = groups["groups"].as_array().unwrap().iter().find(|g| g["kind"] == "master").unwrap()["id"].as_i64().unwrap();
+    let a_row = store.enqueue("test:a", Some(a_group), "reply", &json!({ "text": "项目A的消息" })).await.unwrap().unwrap();
+    store.mark_failed(a_row, "HTTP 500 from the robot", None).await.unwrap();
+    // Project B, led by 赵敏 (a viewer in the demo project), with its own group and row.
+    let b = store.create_project("项目B", None).await.unwrap();
+    let zhao = store.member_by_name("赵敏").await.unwrap();
+    store.set_role(b.id, zhao.id, qunban_core::Role::Lead).await.unwrap();
+    let b_group = store.add_group("wecom", "chat-b", "项目B群", qunban_core::GroupKind::Master, Some(b.id), None).await.unwrap();
+    let b_row = store.enqueue("test:b", Some(b_group.id), "reply", &json!({ "text": "项目B的消息" })).await.unwrap().unwrap();
+    let lead_b = app.browser();
+    lead_b.sign_in("zhaomin", password_of(&accounts, "zhaomin")).await;
+
+    let (s, v) = lead_b.get("/api/v1/outbox").await;
+    assert_eq!(s, 200);
+    let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [b_row], "the lead of B sees B's rows only: {v}");
+    let (_, v) = lead_b.get("/api/v1/outbox?status=dead").await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    let (s, v) = lead_b.post(&format!("/api/v1/outbox/{a_row}/requeue"), json!({})).await;
+    assert_eq!(s, 404, "{v}");
+    assert_eq!(store.outbox_item(a_row).await.unwrap().unwrap().status, qunban_store::OutboxStatus::Dead, "A's row untouched");
+    assert_eq!(lead_b.post(&format!("/api/v1/outbox/{b_row}/requeue"), json!({})).await.0, 200);
+    // A's lead sees A's row (not B's) and requeues it.
+    let lead_a = app.browser();
+    lead_a.sign_in("lina", password_of(&accounts, "lina")).await;
+    let (_, v) = lead_a.get("/api/v1/outbox").await;
+    let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&a_row) && !ids.contains(&b_row), "{v}");
+    assert_eq!(lead_a.post(&format!("/api/v1/outbox/{b_row}/requeue"), json!({})).await.0, 404);
+    assert_eq!(lead_a.post(&format!("/api/v1/outbox/{a_row}/requeue"), json!({})).await.0, 200);
+    // The workspace admin (the demo's first account) sees both.
+    assert_eq!(pm.get("/api/v1/me").await.1["is_admin"], true);
+    let (_, v) = pm.get("/api/v1/outbox").await;
+    let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert!(ids.contains(&a_row) && ids.contains(&b_row), "{v}");
+    // Test sends follow the same rule.
+    store.set_group_robot(a_group, qunban_store::RobotKind::Wecom, "http://127.0.0.1:9/cgi-bin/webhook/send?key=k", None).await.unwrap();
+    assert_eq!(lead_b.post(&format!("/api/v1/groups/{a_group}/test-send"), json!({})).await.0, 403);
+    assert_eq!(lead_b.get("/api/v1/connectors").await.0, 403);
+    assert_eq!(lead_b.call(Method::PUT, &format!("/api/v1/groups/{a_group}/reminders/morning"), Some(json!({ "at": "09:45" }))).await.0, 403);
+}
+
+/// The playground cannot choose message ids or send times (a member could
+/// pre-empt a bridge's real message or back-date metrics); the admin bridge
+/// route can, within 2000..2100. Far-away deadlines and report dates are
+/// refused too.
+#[tokio::test]
+async fn message_ids_times_and_instants_are_the_servers() {
+    let app = spawn().await;
+    let (pm, accounts) = load_demo(&app).await;
+    let zhang = app.browser();
+    zhang.sign_in("zhangwei", password_of(&accounts, "zhangwei")).await;
+    let (_, groups) = zhang.get("/api/v1/groups").await;
+    let gid = groups["groups"].as_array().unwrap().iter().find(|g| g["kind"] == "master").unwrap()["id"].as_i64().unwrap();
+    for extra in [json!({ "message_id": "wx-real-1" }), json!({ "sent_at": "2020-01-01T00:00:00Z" })] {
+        let mut body = json!({ "group_id": gid, "text": "#TASK-005 进度50%" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (s, v) = zhang.post("/api/v1/messages", body).await;
+        assert_eq!(s, 422, "{v}");
+    }
+    let (s, v) = zhang.post("/api/v1/bridge/messages", json!({ "group_id": gid, "text": "#TASK-005 进度50%", "message_id": "wx-real-1" })).await;
+    assert_eq!(s, 403, "{v}");
+    // The server's own id and time.
+    let before = jiff::Timestamp::now();
+    let (s, v) = zhang.post("/api/v1/messages", json!({ "group_id": gid, "text": "#TASK-005 进度50%" })).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, list) = zhang.get(&format!("/api/v1/messages?group_id={gid}&limit=1")).await;
+    let sent: jiff::Timestamp = list["messages"][0]["sent_at"].as_str().unwrap().parse().unwrap();
+    assert!(sent >= before - jiff::SignedDuration::from_secs(1), "{list}");
+
+    // Deadlines, report windows and reminder instants stay within 2000..2100.
+    let tid = task_id(&zhang, "TASK-005").await;
+    let (s, v) = zhang.patch(&format!("/api/v1/tasks/{tid}"), json!({ "due": "9999-12-31" })).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = zhang.patch(&format!("/api/v1/tasks/{tid}"), json!({ "due": "1970-01-01T00:00:00Z" })).await;
+    assert_eq!(s, 422, "{v}");
+    let (_, t) = zhang.get(&format!("/api/v1/tasks/{tid}")).await;
+    assert_ne!(t["task"]["due"], "9999-12-31T10:00:00Z");
+    let (_, p) = pm.get("/api/v1/projects").await;
+    let pid = p["projects"][0]["id"].as_i64().unwrap();
+    assert_eq!(pm.get(&format!("/api/v1/projects/{pid}/metrics?from=1000-01-01&to=2026-01-01")).await.0, 422);
+    assert_eq!(pm.get(&format!("/api/v1/groups/{gid}/reminders?after=9999-01-01T00:00:00Z")).await.0, 422);
+}
+
+/// A cross-site form cannot change anything with the session cookie: form
+/// bodies are refused (415), and so is a body-less POST from another origin
+/// (403); the dashboard's own requests pass.
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let app = spawn().await;
+    let (pm, _) = load_demo(&app).await;
+    let store = &app._db.store;
+    let (_, groups) = pm.get("/api/v1/groups").await;
+    let gid = groups["groups"].as_array().unwrap().iter().find(|g| g["kind"] == "master").unwrap()["id"].as_i64().unwrap();
+    let row = store.enqueue("test:csrf", Some(gid), "reply", &json!({ "text": "x" })).await.unwrap().unwrap();
+    store.mark_failed(row, "HTTP 500", None).await.unwrap();
+    let url = format!("{}/api/v1/outbox/{row}/requeue", app.base);
+    let evil = "http://evil.example";
+    // A form post from another site: url-encoded, then text/plain.
+    for ct in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"] {
+        let r = pm.client.post(&url).header("content-type", ct).header("origin", evil).body("a=b").send().await.unwrap();
+        assert_eq!(r.status(), 415, "{ct}");
+        let v: Value = r.json().await.unwrap();
+        validate(&app, &Method::POST, &format!("/api/v1/outbox/{row}/requeue"), StatusCode::UNSUPPORTED_MEDIA_TYPE, &v);
+    }
+    // The same even when the form claims to come from here: form bodies are not JSON.
+    let r = pm.client.post(&url).header("content-type", "application/x-www-form-urlencoded").body("").send().await.unwrap();
+    assert_eq!(r.status(), 415);
+    // A body-less POST from another origin.
+    let r = pm.client.post(&url).header("origin", evil).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "cross_origin");
+    validate(&app, &Method::POST, &format!("/api/v1/outbox/{row}/requeue"), StatusCode::FORBIDDEN, &v);
+    let r = pm.client.delete(format!("{}/api/v1/session", app.base)).header("origin", "null").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(store.outbox_item(row).await.unwrap().unwrap().status, qunban_store::OutboxStatus::Dead, "nothing was requeued");
+    assert_eq!(pm.get("/api/v1/me").await.0, 200, "still signed in");
+    // The dashboard's own request (same origin, JSON or no body) passes.
+    let origin = app.base.clone();
+    let r = pm.client.post(&url).header("origin", &origin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -114,6 +114,35 @@ impl Store {
         rows.iter().map(item_from).collect()
     }
 
+    /// Outbox rows of the groups `group_ids` only, newest first (what a PM
+    /// or lead may see: the groups of their projects).
+    pub async fn outbox_of_groups(&self, status: Option<OutboxStatus>, group_ids: &[i64], limit: i64) -> Result<Vec<OutboxItem>> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers: inlined, since `Any` has no array binding.
+        let list = group_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let status = status.map(|s| match s {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+        });
+        let rows = match status {
+            Some(name) => {
+                sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE status = $1 AND group_id IN ({list}) ORDER BY id DESC LIMIT $2"))
+                    .bind(name)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE group_id IN ({list}) ORDER BY id DESC LIMIT $1"))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        };
+        rows.iter().map(item_from).collect()
+    }
+
     pub async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(item_from).transpose()

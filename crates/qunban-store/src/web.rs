@@ -234,20 +234,23 @@ impl Store {
             .await?)
     }
 
-    /// How long `login` stays locked at `now` (seconds), when it has had
-    /// `max` failed sign-ins within `window` seconds of the first of them.
-    pub async fn sign_in_locked_for(&self, login: &str, now: i64, max: i64, window: i64) -> Result<Option<i64>> {
+    /// How long `login` stays locked for sign-ins from `source` (a client
+    /// address) at `now` (seconds), when it has had `max` failed sign-ins
+    /// from there within `window` seconds of the first of them. Other
+    /// sources are not locked: a guesser cannot lock the owner out.
+    pub async fn sign_in_locked_for(&self, login: &str, source: &str, now: i64, max: i64, window: i64) -> Result<Option<i64>> {
         let row: Option<(i64, i64)> = sqlx::query_as("SELECT failures, first_at FROM sign_in_failures WHERE login = $1")
-            .bind(failure_key(login))
+            .bind(failure_key(login, source))
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.filter(|(n, first)| *n >= max && first + window > now).map(|(_, first)| first + window - now))
     }
 
-    /// Counts a failed sign-in of `login` at `now`: a new window starts when
-    /// the last one (`window` seconds from its first failure) has passed.
-    /// One statement, so that instances failing at once all count.
-    pub async fn record_sign_in_failure(&self, login: &str, now: i64, window: i64) -> Result<()> {
+    /// Counts a failed sign-in of `login` from `source` at `now`: a new
+    /// window starts when the last one (`window` seconds from its first
+    /// failure) has passed. One statement, so that instances failing at once
+    /// all count.
+    pub async fn record_sign_in_failure(&self, login: &str, source: &str, now: i64, window: i64) -> Result<()> {
         sqlx::query("DELETE FROM sign_in_failures WHERE first_at + $2 <= $1").bind(now).bind(window).execute(&self.pool).await?;
         sqlx::query(
             "INSERT INTO sign_in_failures (login, failures, first_at) VALUES ($1, 1, $2) \
@@ -255,7 +258,7 @@ impl Store {
                failures = CASE WHEN sign_in_failures.first_at + $3 <= $2 THEN 1 ELSE sign_in_failures.failures + 1 END, \
                first_at = CASE WHEN sign_in_failures.first_at + $3 <= $2 THEN $2 ELSE sign_in_failures.first_at END",
         )
-        .bind(failure_key(login))
+        .bind(failure_key(login, source))
         .bind(now)
         .bind(window)
         .execute(&self.pool)
@@ -263,9 +266,9 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the failed sign-ins of `login` (after a successful one).
-    pub async fn clear_sign_in_failures(&self, login: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sign_in_failures WHERE login = $1").bind(failure_key(login)).execute(&self.pool).await?;
+    /// Forgets the failed sign-ins of `login` from `source` (after a successful one).
+    pub async fn clear_sign_in_failures(&self, login: &str, source: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE login = $1").bind(failure_key(login, source)).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -482,6 +485,10 @@ fn checked_login(login: &str) -> Result<&str> {
 
 /// The key of a login's failed sign-ins: trimmed, lower-case, and bounded,
 /// since anybody can send any login.
-fn failure_key(login: &str) -> String {
-    login.trim().to_lowercase().chars().take(200).collect()
+/// The `sign_in_failures.login` column holds the login and the source
+/// together (`login|source`; a source is an address, without `|`), so no
+/// schema change was needed when the count became per source.
+fn failure_key(login: &str, source: &str) -> String {
+    let login: String = login.trim().to_lowercase().chars().take(200).collect();
+    format!("{login}|{source}")
 }

@@ -87,30 +87,32 @@ async fn check_search_and_transcript(db: TestDb) {
     assert_eq!(s.chat_messages(&ids).await.unwrap().len(), 2);
 }
 
-/// Failed sign-ins are counted in the database: a second instance on it
+/// Failed sign-ins are counted in the database, per login and source: a second instance on it
 /// sees the lockout the first one's failures caused; the count restarts
 /// after the window and is cleared by a successful sign-in.
 async fn check_sign_in_failures_are_shared(db: TestDb) {
     let (a, b) = (&db.store, qunban_store::Store::open(&db.url).await.unwrap());
     let (max, window, t0) = (5, 900, 1_800_000_000);
+    const IP: &str = "192.0.2.7";
     for i in 0..4 {
-        a.record_sign_in_failure("Wangqiang ", t0 + i, window).await.unwrap();
+        a.record_sign_in_failure("Wangqiang ", IP, t0 + i, window).await.unwrap();
     }
-    assert_eq!(b.sign_in_locked_for("wangqiang", t0 + 10, max, window).await.unwrap(), None, "4 failures do not lock");
-    b.record_sign_in_failure("wangqiang", t0 + 10, window).await.unwrap();
-    assert_eq!(a.sign_in_locked_for("WANGQIANG", t0 + 20, max, window).await.unwrap(), Some(880), "locked until 15 min after the first failure");
-    assert_eq!(a.sign_in_locked_for("lina", t0 + 20, max, window).await.unwrap(), None, "other logins are not locked");
-    assert_eq!(b.sign_in_locked_for("wangqiang", t0 + window, max, window).await.unwrap(), None, "the window has passed");
+    assert_eq!(b.sign_in_locked_for("wangqiang", IP, t0 + 10, max, window).await.unwrap(), None, "4 failures do not lock");
+    b.record_sign_in_failure("wangqiang", IP, t0 + 10, window).await.unwrap();
+    assert_eq!(a.sign_in_locked_for("WANGQIANG", IP, t0 + 20, max, window).await.unwrap(), Some(880), "locked until 15 min after the first failure");
+    assert_eq!(a.sign_in_locked_for("lina", IP, t0 + 20, max, window).await.unwrap(), None, "other logins are not locked");
+    assert_eq!(a.sign_in_locked_for("wangqiang", "198.51.100.1", t0 + 20, max, window).await.unwrap(), None, "nor the login from elsewhere");
+    assert_eq!(b.sign_in_locked_for("wangqiang", IP, t0 + window, max, window).await.unwrap(), None, "the window has passed");
     // A failure after the window starts a new count.
-    a.record_sign_in_failure("wangqiang", t0 + window + 1, window).await.unwrap();
+    a.record_sign_in_failure("wangqiang", IP, t0 + window + 1, window).await.unwrap();
     for i in 0..3 {
-        b.record_sign_in_failure("wangqiang", t0 + window + 2 + i, window).await.unwrap();
+        b.record_sign_in_failure("wangqiang", IP, t0 + window + 2 + i, window).await.unwrap();
     }
-    assert_eq!(a.sign_in_locked_for("wangqiang", t0 + window + 10, max, window).await.unwrap(), None, "4 failures in the new window");
-    b.record_sign_in_failure("wangqiang", t0 + window + 10, window).await.unwrap();
-    assert!(a.sign_in_locked_for("wangqiang", t0 + window + 11, max, window).await.unwrap().is_some());
-    a.clear_sign_in_failures("wangqiang").await.unwrap();
-    assert_eq!(b.sign_in_locked_for("wangqiang", t0 + window + 12, max, window).await.unwrap(), None, "cleared");
+    assert_eq!(a.sign_in_locked_for("wangqiang", IP, t0 + window + 10, max, window).await.unwrap(), None, "4 failures in the new window");
+    b.record_sign_in_failure("wangqiang", IP, t0 + window + 10, window).await.unwrap();
+    assert!(a.sign_in_locked_for("wangqiang", IP, t0 + window + 11, max, window).await.unwrap().is_some());
+    a.clear_sign_in_failures("wangqiang", IP).await.unwrap();
+    assert_eq!(b.sign_in_locked_for("wangqiang", IP, t0 + window + 12, max, window).await.unwrap(), None, "cleared");
     b.close().await;
 }
 

@@ -88,10 +88,14 @@ fn rejected(connector: &str, e: ConnectError) -> ApiError {
         _ => "rejected",
     };
     if status.is_server_error() {
-        tracing::error!(connector, reason = %e, "connector misconfigured");
-    } else {
-        tracing::warn!(connector, reason = %e, "callback rejected");
+        // Our own set-up is at fault: the platform (or whoever sent this)
+        // learns an error id, the operator the reason in the log.
+        let mut err = ApiError::internal(format_args!("connector {connector} misconfigured: {e}"));
+        err.status = status;
+        err.code = code;
+        return err;
     }
+    tracing::warn!(connector, reason = %e, "callback rejected");
     ApiError::new(status, code, e.to_string())
 }
 

@@ -138,7 +138,9 @@ pub async fn project_metrics(State(engine): State<Engine>, caller: Caller, Path(
     caller.check_read(&engine, id).await?;
     let ctx = Ctx::new(Timestamp::now().as_second(), engine.workspace().await?.tz());
     let date = |s: &Option<String>, what: &str| -> ApiResult<Option<jiff::civil::Date>> {
-        s.as_deref().map(|d| d.parse().map_err(|e| bad_request(format!("{what}: {e}")))).transpose()
+        s.as_deref()
+            .map(|d| d.parse().map_err(|e| bad_request(format!("{what}: {e}"))).and_then(|d| crate::http::check_date(what, d)))
+            .transpose()
     };
     let today = ctx.day_of(ctx.now);
     let to = date(&q.to, "to")?.unwrap_or(today);
@@ -149,7 +151,7 @@ pub async fn project_metrics(State(engine): State<Engine>, caller: Caller, Path(
     let (a, b) = (ctx.start_of(from), ctx.start_of(qunban_report::add_days(to, 1)));
     let data = engine.store().report_window_metrics(Some(id), &StandupDays::default(), a, &ctx).await?;
     let m = qunban_report::compute_metrics(&data, &ctx, a, b);
-    Ok(Json(serde_json::to_value(m).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?))
+    Ok(Json(serde_json::to_value(m).map_err(ApiError::internal)?))
 }
 
 /// `GET /api/v1/projects/{id}/workload`
@@ -339,7 +341,11 @@ pub async fn patch_task(
     };
     let due = match b.due.as_deref() {
         None => None,
-        Some(s) => Some(parse_due(s, &tz).ok_or_else(|| invalid(format!("due: '{s}' is neither an RFC 3339 instant nor a YYYY-MM-DD date")))?),
+        Some(s) => {
+            let due = parse_due(s, &tz).ok_or_else(|| invalid(format!("due: '{s}' is neither an RFC 3339 instant nor a YYYY-MM-DD date")))?;
+            crate::http::check_instant("due", due.timestamp())?;
+            Some(due)
+        }
     };
     let update = TaskUpdate {
         reference: view.task.reference.clone(),
@@ -469,7 +475,20 @@ pub struct OutboxQuery {
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/outbox?status=pending|sent|dead`
+/// The groups whose outbox rows the caller may see and requeue: all for
+/// admins (`None`); else the groups bound to a project the caller is PM or
+/// lead of. Rows of support groups (several projects) and of no group stay
+/// with the admins.
+async fn managed_groups(engine: &Engine, caller: &Caller) -> ApiResult<Option<Vec<i64>>> {
+    if caller.is_admin {
+        return Ok(None);
+    }
+    let groups = engine.store().groups().await?;
+    Ok(Some(groups.iter().filter(|g| g.project_id.is_some_and(|p| caller.manages(p))).map(|g| g.id).collect()))
+}
+
+/// `GET /api/v1/outbox?status=pending|sent|dead`: the rows of the groups of
+/// the projects the caller manages (all of them for admins).
 pub async fn list_outbox(State(engine): State<Engine>, caller: Caller, Query(q): Query<OutboxQuery>) -> ApiResult<Json<Value>> {
     if !caller.manages_any() {
         return Err(Caller::forbidden("the outbox is for PMs, leads and admins"));
@@ -482,10 +501,12 @@ pub async fn list_outbox(State(engine): State<Engine>, caller: Caller, Query(q):
         Some(other) => return Err(bad_request(format!("status must be pending, sent or dead, not '{other}'"))),
     };
     let groups = engine.store().groups().await?;
-    let items: Vec<Value> = engine
-        .store()
-        .outbox(status, q.limit.unwrap_or(100).clamp(1, 1000))
-        .await?
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = match managed_groups(&engine, &caller).await? {
+        None => engine.store().outbox(status, limit).await?,
+        Some(ids) => engine.store().outbox_of_groups(status, &ids, limit).await?,
+    };
+    let items: Vec<Value> = rows
         .iter()
         .map(|i| {
             let group = i.group_id.and_then(|g| groups.iter().find(|x| x.id == g)).map(|g| g.name.clone());
@@ -501,11 +522,18 @@ pub async fn list_outbox(State(engine): State<Engine>, caller: Caller, Query(q):
 }
 
 /// `POST /api/v1/outbox/{id}/requeue`: retry a dead or waiting message now.
+/// A row of a project the caller does not manage is as unknown as a missing one.
 pub async fn requeue(State(engine): State<Engine>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
     if !caller.manages_any() {
         return Err(Caller::forbidden("the outbox is for PMs, leads and admins"));
     }
-    engine.store().outbox_item(id).await?.ok_or_else(|| StoreError::NotFound { kind: "outbox item", name: id.to_string() })?;
+    let not_found = || StoreError::NotFound { kind: "outbox item", name: id.to_string() };
+    let item = engine.store().outbox_item(id).await?.ok_or_else(not_found)?;
+    if let Some(ids) = managed_groups(&engine, &caller).await? {
+        if !item.group_id.is_some_and(|g| ids.contains(&g)) {
+            return Err(not_found().into());
+        }
+    }
     if !engine.store().requeue_outbox(id).await? {
         return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "this message was already delivered"));
     }
@@ -600,28 +628,53 @@ pub struct PostedMessage {
     platform: Option<String>,
     sender: Option<String>,
     text: String,
+    /// The platform's message id (bridge route only; else assigned).
     message_id: Option<String>,
-    /// RFC 3339; defaults to now.
+    /// RFC 3339 (bridge route only; else now).
     sent_at: Option<String>,
 }
 
 /// `POST /api/v1/messages`: a chat message through the whole pipeline, as
-/// if it came from the group (the playground, scripts).
+/// if it came from the group (the playground, scripts). The server assigns
+/// the message id and the send time: a member choosing them could pre-empt
+/// a bridge's real message (then dropped as a duplicate) or back-date
+/// metrics.
 pub async fn post_message(State(engine): State<Engine>, caller: Caller, body: JsonBody<PostedMessage>) -> ApiResult<Json<Value>> {
     let m = body.0;
+    if m.message_id.is_some() || m.sent_at.is_some() {
+        return Err(invalid("message_id and sent_at are assigned by the server; a bridge passes them to POST /api/v1/bridge/messages (admin)"));
+    }
+    feed(&engine, &caller, m, Timestamp::now()).await
+}
+
+/// `POST /api/v1/bridge/messages` (admins): as `POST /api/v1/messages`, for
+/// a bridge relaying a platform's messages with their own ids and send times.
+pub async fn bridge_message(State(engine): State<Engine>, caller: Caller, body: JsonBody<PostedMessage>) -> ApiResult<Json<Value>> {
+    if !caller.is_admin {
+        return Err(Caller::forbidden("the bridge route is for workspace admins"));
+    }
+    let m = body.0;
+    let sent_at = match &m.sent_at {
+        Some(s) => crate::http::check_instant("sent_at", s.parse::<Timestamp>().map_err(|e| invalid(format!("sent_at: {e}")))?)?,
+        None => Timestamp::now(),
+    };
+    if m.message_id.as_ref().is_some_and(|id| id.trim().is_empty() || id.len() > 256) {
+        return Err(invalid("message_id must have 1 to 256 bytes"));
+    }
+    feed(&engine, &caller, m, sent_at).await
+}
+
+/// A posted message through the pipeline.
+async fn feed(engine: &Engine, caller: &Caller, m: PostedMessage, sent_at: Timestamp) -> ApiResult<Json<Value>> {
     if m.text.trim().is_empty() {
         return Err(invalid("text is required"));
     }
     if m.text.len() > 16 * 1024 {
         return Err(invalid("text is limited to 16 KiB"));
     }
-    let sent_at = match &m.sent_at {
-        Some(s) => s.parse::<Timestamp>().map_err(|e| invalid(format!("sent_at: {e}")))?,
-        None => Timestamp::now(),
-    };
     let (platform, chat_id, chat_name, sender_id, sender_name) = match (m.group_id, &m.group) {
         (Some(gid), _) => {
-            let group = readable_group(&engine, &caller, gid).await?;
+            let group = readable_group(engine, caller, gid).await?;
             let member_id = match (m.member_id, &caller.member) {
                 (Some(id), _) => id,
                 (None, Some(me)) => me.id,

@@ -152,16 +152,63 @@ impl FromRequestParts<Engine> for Caller {
     }
 }
 
+/// Password hashing is the one thing an anonymous request can make the
+/// server do that costs real memory and CPU (Argon2id: ~19 MiB and tens of
+/// milliseconds each). At most one hash per core runs at a time; a few more
+/// attempts may wait briefly for a slot, and the rest are answered 503 at
+/// once, so a flood of sign-ins cannot take the server's memory.
+struct HashGate {
+    slots: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+}
+
+static HASH_GATE: std::sync::LazyLock<HashGate> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    HashGate { slots: tokio::sync::Semaphore::new(cores), waiting: Default::default(), max_waiting: 2 * cores }
+});
+
+/// How long an attempt waits for a hashing slot before it is turned away.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn busy() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server is busy checking other sign-ins; try again in a moment").retry_after(1)
+}
+
+/// Runs `f` (a hash or a verification) on a blocking thread once a hashing
+/// slot is free, or fails fast with 503 `busy`.
+async fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    use std::sync::atomic::Ordering;
+    let gate = &*HASH_GATE;
+    let slot = match gate.slots.try_acquire() {
+        Ok(s) => s,
+        Err(_) => {
+            if gate.waiting.fetch_add(1, Ordering::SeqCst) >= gate.max_waiting {
+                gate.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(busy());
+            }
+            let got = tokio::time::timeout(HASH_WAIT, gate.slots.acquire()).await;
+            gate.waiting.fetch_sub(1, Ordering::SeqCst);
+            match got {
+                Ok(Ok(s)) => s,
+                _ => return Err(busy()),
+            }
+        }
+    };
+    let out = tokio::task::spawn_blocking(f).await.map_err(ApiError::internal);
+    drop(slot);
+    out
+}
+
 /// Hashes a password with Argon2id (default parameters) on a blocking thread.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     check_password_strength(&password)?;
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+    .await?
+    .map_err(ApiError::internal)
 }
 
 /// The CLI uses the same rules as the set-up page.
@@ -175,13 +222,10 @@ pub fn check_password_strength(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks a password against a stored hash on a blocking thread.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .unwrap_or(false)
+/// Checks a password against a stored hash on a blocking thread (or 503
+/// `busy` when every hashing slot is taken).
+pub async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
+    hashing(move || PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())).await
 }
 
 /// A valid hash of a password nobody knows: an unknown login is checked
@@ -216,40 +260,48 @@ pub struct Credentials {
     password: String,
 }
 
-/// Failed sign-ins per login: after [`MAX_FAILURES`] within
-/// [`FAILURE_WINDOW`] (seconds, from the first failure) the login is locked
-/// until the window has passed, so a password cannot be guessed at the speed
-/// of the network. Counted in the database, so every instance on it agrees.
+/// Failed sign-ins per login *and source address*: after [`MAX_FAILURES`]
+/// within [`FAILURE_WINDOW`] (seconds, from the first failure) that login is
+/// locked for that source until the window has passed, so a password cannot
+/// be guessed at the speed of the network, while the account's owner,
+/// signing in from elsewhere, is not locked out by whoever is guessing.
+/// Guessing from many addresses is slowed by the per-address rate limit on
+/// sign-in ([`crate::limits`]). Counted in the database, so every instance
+/// on it agrees.
 const MAX_FAILURES: i64 = 5;
 const FAILURE_WINDOW: i64 = 15 * 60;
 
 /// `POST /api/v1/session`
-pub async fn sign_in(State(engine): State<Engine>, headers: HeaderMap, body: crate::web::JsonBody<Credentials>) -> Result<Response, ApiError> {
+pub async fn sign_in(
+    State(engine): State<Engine>,
+    headers: HeaderMap,
+    ip: Option<axum::Extension<crate::limits::ClientIp>>,
+    body: crate::web::JsonBody<Credentials>,
+) -> Result<Response, ApiError> {
     let c = body.0;
     let store = engine.store();
+    let source = ip.map_or_else(|| "unknown".to_string(), |axum::Extension(ip)| ip.0.to_string());
     let now = jiff::Timestamp::now().as_second();
-    if let Some(wait) = store.sign_in_locked_for(&c.login, now, MAX_FAILURES, FAILURE_WINDOW).await? {
+    if let Some(wait) = store.sign_in_locked_for(&c.login, &source, now, MAX_FAILURES, FAILURE_WINDOW).await? {
         let minutes = (wait as u64).div_ceil(60).max(1);
-        let mut resp = ApiError::new(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
-            format!("too many failed sign-ins for this login; try again in {minutes} min"),
+            format!("too many failed sign-ins for this login from your address; try again in {minutes} min"),
         )
-        .into_response();
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-        return Ok(resp);
+        .retry_after(wait.max(1) as u64));
     }
     let account = store.account_by_login(&c.login).await?;
     let hash = account.as_ref().map_or(DUMMY_HASH.to_string(), |a| a.password_hash.clone());
-    let ok = verify_password(c.password, hash).await;
+    let ok = verify_password(c.password, hash).await?;
     match account {
         Some(a) if ok => {
-            store.clear_sign_in_failures(&c.login).await?;
+            store.clear_sign_in_failures(&c.login, &source).await?;
             let me = me_json(&engine, a.member_id).await?;
             signed_in(&engine, &headers, a.member_id, StatusCode::OK, json!({ "member": me })).await
         }
         _ => {
-            store.record_sign_in_failure(&c.login, now, FAILURE_WINDOW).await?;
+            store.record_sign_in_failure(&c.login, &source, now, FAILURE_WINDOW).await?;
             Err(unauthorized("wrong login or password"))
         }
     }

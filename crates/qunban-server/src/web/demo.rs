@@ -182,7 +182,7 @@ pub async fn load(State(engine): State<Engine>, headers: HeaderMap, caller: Opti
         });
     }
     let summary = load_demo(&engine, Timestamp::now()).await?;
-    let body = serde_json::to_value(&summary).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let body = serde_json::to_value(&summary).map_err(ApiError::internal)?;
     if caller.is_none() {
         let pm = engine.store().account_by_login(PEOPLE[0].0).await?.ok_or(StoreError::Corrupt("demo PM account missing".into()))?;
         return signed_in(&engine, &headers, pm.member_id, StatusCode::CREATED, body).await;

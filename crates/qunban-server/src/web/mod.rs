@@ -9,6 +9,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod csrf;
 pub mod demo;
 
 use axum::extract::rejection::JsonRejection;
@@ -33,7 +34,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_request", "send a JSON body with Content-Type: application/json"))
+                Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send a JSON body with Content-Type: application/json"))
             }
             Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
         }
@@ -64,5 +65,6 @@ pub fn routes() -> Router<Engine> {
         .route("/api/v1/outbox/{id}/requeue", post(api::requeue))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/messages", get(api::list_messages).post(api::post_message))
+        .route("/api/v1/bridge/messages", post(api::bridge_message))
         .merge(assets::routes())
 }

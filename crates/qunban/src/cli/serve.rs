@@ -11,6 +11,48 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "QUNBAN_LISTEN")]
     pub listen: SocketAddr,
+    /// Seconds a client has to send a complete request head (also between
+    /// keep-alive requests) before its connection is closed.
+    #[arg(long, default_value_t = 10, env = "QUNBAN_HEADER_READ_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+    /// Seconds a request may take, reading its body included (then 503).
+    #[arg(long, default_value_t = 60, env = "QUNBAN_REQUEST_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+    /// Open connections at most; more clients wait until one closes.
+    #[arg(long, default_value_t = 512, env = "QUNBAN_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Sign-in attempts per client address and minute (0: no limit).
+    #[arg(long, default_value_t = 10, env = "QUNBAN_SIGN_IN_RATE")]
+    pub sign_in_rate: u32,
+    /// Sign-in attempts a client address may make at once before the rate applies.
+    #[arg(long, default_value_t = 10, env = "QUNBAN_SIGN_IN_BURST")]
+    pub sign_in_burst: u32,
+    /// Platform callbacks per client address and second (0: no limit).
+    #[arg(long, default_value_t = 300, env = "QUNBAN_CALLBACK_RATE")]
+    pub callback_rate: u32,
+    /// Platform callbacks a client address may send at once before the rate applies.
+    #[arg(long, default_value_t = 1000, env = "QUNBAN_CALLBACK_BURST")]
+    pub callback_burst: u32,
+    /// Take the client address from the last X-Forwarded-For entry. Only
+    /// behind a reverse proxy that sets it: otherwise clients choose their own.
+    #[arg(long, env = "QUNBAN_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> qunban_server::limits::HttpLimits {
+        use std::time::Duration;
+        qunban_server::limits::HttpLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            request_timeout: Duration::from_secs(self.request_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            sign_in_per_minute: self.sign_in_rate,
+            sign_in_burst: self.sign_in_burst,
+            callbacks_per_second: self.callback_rate,
+            callback_burst: self.callback_burst,
+            trust_forwarded_for: self.trust_forwarded_for,
+        }
+    }
 }
 
 pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
@@ -35,6 +77,10 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     let _delivery = qunban_server::delivery::spawn(engine.store().clone(), Default::default());
     // Reminders on the work calendar: every occurrence queued once, even with several instances.
     let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), Default::default());
-    qunban_server::http::serve(engine, listener).await?;
+    let limits = args.limits();
+    qunban_server::http::serve_with(engine, listener, limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -208,8 +208,29 @@ pub async fn serve_with(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+/// Ctrl-C, or SIGTERM (what systemd, Docker and Kubernetes send when a
+/// rolling upgrade stops an instance): stop accepting, finish what is open.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down: finishing open requests");
 }
 
 async fn healthz(State(engine): State<Engine>) -> ApiResult<Json<serde_json::Value>> {

@@ -78,9 +78,6 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     // Reminders on the work calendar: every occurrence queued once, even with several instances.
     let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), Default::default());
     let limits = args.limits();
-    qunban_server::http::serve_with(engine, listener, limits, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    qunban_server::http::serve_with(engine, listener, limits, qunban_server::http::shutdown_signal()).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod http;
 pub mod http_reports;
 pub mod pipeline;
+pub mod recovery;
 pub mod scheduler;
 pub mod web;
 

@@ -7,10 +7,10 @@ mod support;
 
 use std::sync::Arc;
 
-use qunban_core::{GroupKind, Locale};
+use qunban_core::{Command, Decision, GroupKind, Locale};
 use qunban_lang::Calendar;
 use qunban_server::Engine;
-use qunban_store::{InboundMessage, TaskFilter};
+use qunban_store::{InboundMessage, MessageContext, StoreError, TaskFilter};
 use support::TestDb;
 
 async fn setup(db: &TestDb) -> Engine {
@@ -168,6 +168,31 @@ async fn first_contact_races_register_once(db: TestDb) {
     assert_eq!(task_titles(&engine).await.len(), 8);
 }
 
+/// Two transactions applying the same logged message at the same moment
+/// (what an expired lease can lead to): the one that comes second finds the
+/// message processed and rolls its whole change back.
+async fn marking_processed_is_conditional(db: TestDb) {
+    let _engine = setup(&db).await;
+    let store = &db.store;
+    let (id, _) = store.append_message(&msg("m1", "李四", "昨天：联调\n今天：上线")).await.unwrap();
+    let group = store.group_by_chat("wecom", "wr-master").await.unwrap().unwrap();
+    let actor = store.ensure_member("wecom", "uid-李四", "李四").await.unwrap();
+    let now = jiff::Timestamp::from_second(1_768_356_000).unwrap();
+    let ctx = MessageContext { message_id: Some(id), source: "chat".into(), group: Some(group), actor, now, emit_outbox: true };
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let decision = || Decision {
+        commands: vec![Command::RecordStandup { yesterday: vec!["联调".into()], today: vec!["上线".into()], blockers: vec![] }],
+        ..Default::default()
+    };
+    let (a, b) = tokio::join!(store.apply(&ctx, decision(), &tz, Locale::Zh), store.apply(&ctx, decision(), &tz, Locale::Zh));
+    let lost = [&a, &b].iter().filter(|r| matches!(r, Err(StoreError::AlreadyProcessed { message_id }) if *message_id == id)).count();
+    assert!(a.is_ok() != b.is_ok() && lost == 1, "{a:?} / {b:?}");
+    let again = store.apply(&ctx, decision(), &tz, Locale::Zh).await;
+    assert!(matches!(again, Err(StoreError::AlreadyProcessed { .. })), "{again:?}");
+    let standups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM standups WHERE message_id = $1").bind(id).fetch_one(store.pool()).await.unwrap();
+    assert_eq!(standups, 1, "applied more than once");
+}
+
 /// NUL cannot be stored in a PostgreSQL text: it is removed from the text
 /// and the names on the way into the log; the rest is kept and applied.
 async fn nul_characters_are_removed_before_logging(db: TestDb) {
@@ -192,4 +217,5 @@ on_both_backends! {
     a_dead_instances_claim_expires => super::a_dead_instances_claim_expires;
     first_contact_races_register_once => super::first_contact_races_register_once;
     nul_characters_are_removed_before_logging => super::nul_characters_are_removed_before_logging;
+    marking_processed_is_conditional => super::marking_processed_is_conditional;
 }

@@ -193,6 +193,24 @@ async fn marking_processed_is_conditional(db: TestDb) {
     assert_eq!(standups, 1, "applied more than once");
 }
 
+/// A replay resets the log to "unapplied": a server's catch-up running at
+/// the same time leaves those messages to the replay (it would announce
+/// them again), and the replay applies each once.
+async fn a_replay_is_not_raced_by_the_catch_up(db: TestDb) {
+    let engine = setup(&db).await;
+    for i in 0..5 {
+        engine.handle(msg(&format!("m{i}"), "李四", &format!("@张三 明天前完成 报告X{i}"))).await.unwrap();
+    }
+    let replies_before = db.store.outbox(None, 100).await.unwrap().len();
+    db.store.reset_derived_state().await.unwrap();
+    assert_eq!(engine.catch_up().await.unwrap(), 0);
+    let report = engine.replay(|_, _| {}).await.unwrap();
+    assert_eq!((report.messages, report.tasks_created), (5, 5));
+    assert_eq!(task_titles(&engine).await.len(), 5);
+    assert_eq!(db.store.unprocessed_count().await.unwrap(), 0);
+    assert_eq!(db.store.outbox(None, 100).await.unwrap().len(), replies_before, "a replay notifies no one");
+}
+
 /// NUL cannot be stored in a PostgreSQL text: it is removed from the text
 /// and the names on the way into the log; the rest is kept and applied.
 async fn nul_characters_are_removed_before_logging(db: TestDb) {
@@ -218,4 +236,5 @@ on_both_backends! {
     first_contact_races_register_once => super::first_contact_races_register_once;
     nul_characters_are_removed_before_logging => super::nul_characters_are_removed_before_logging;
     marking_processed_is_conditional => super::marking_processed_is_conditional;
+    a_replay_is_not_raced_by_the_catch_up => super::a_replay_is_not_raced_by_the_catch_up;
 }

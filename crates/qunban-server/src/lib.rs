@@ -11,6 +11,7 @@ pub mod http;
 pub mod http_reports;
 pub mod limits;
 pub mod pipeline;
+pub mod recovery;
 pub mod scheduler;
 pub mod web;
 

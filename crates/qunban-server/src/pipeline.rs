@@ -1,6 +1,7 @@
 //! One message's way through qunban.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use qunban_core::conversation::{plan, undo, Plan, QuestionKind};
@@ -20,7 +21,18 @@ use qunban_store::{TaskFilter, TaskView, Applied, InboundMessage, LoggedMessage,
 pub struct Engine {
     store: Store,
     calendar: Arc<Calendar>,
+    /// How long an instance holds a logged message it is interpreting
+    /// before another instance may take it (see `qunban_store`'s `log.rs`).
+    claim_lease: Duration,
 }
+
+/// The default [`Engine::with_claim_lease`]: interpreting a message takes
+/// milliseconds; the lease only decides how soon a message left by a dead
+/// instance is taken up by another.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(30);
+
+/// Messages claimed per round of [`Engine::catch_up`].
+const CATCH_UP_BATCH: i64 = 50;
 
 /// What happened to one inbound message.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +56,17 @@ pub struct ReplayReport {
 
 impl Engine {
     pub fn new(store: Store, calendar: Arc<Calendar>) -> Engine {
-        Engine { store, calendar }
+        Engine { store, calendar, claim_lease: DEFAULT_CLAIM_LEASE }
+    }
+
+    /// Sets how long a claim on a logged message lasts (at least a second).
+    pub fn with_claim_lease(mut self, lease: Duration) -> Engine {
+        self.claim_lease = lease.max(Duration::from_secs(1));
+        self
+    }
+
+    fn lease_secs(&self) -> i64 {
+        self.claim_lease.as_secs().max(1) as i64
     }
 
     pub fn store(&self) -> &Store {
@@ -65,15 +87,38 @@ impl Engine {
     /// [`Engine::handle`] with control over notifications: a chat-history
     /// import passes `emit_outbox = false` so the group is not answered (and
     /// webhook subscribers not told) about messages from the past.
+    ///
+    /// A repeat of a message that was logged but never applied (the first
+    /// attempt failed, or its instance died) is applied now, unless another
+    /// instance holds it; a message another applier got to first is answered
+    /// like a repeat. A failed attempt gives its claim back, so the
+    /// platform's retry or the background catch-up applies the message.
     pub async fn handle_with(&self, msg: InboundMessage, emit_outbox: bool) -> Result<Handled, StoreError> {
-        let (id, fresh) = self.store.append_message(&msg).await?;
-        if !fresh {
-            let reply = self.store.reply_for_message(id).await?;
-            return Ok(Handled { message_id: id, duplicate: true, reply, ..Default::default() });
+        let appended = self.store.append_claimed(&msg, self.lease_secs()).await?;
+        let id = appended.id;
+        if !appended.claimed {
+            return self.answered_before(id).await;
         }
-        let logged = self.store.message(id).await?.ok_or_else(|| StoreError::Corrupt(format!("message {id} vanished")))?;
-        let applied = self.process(&logged, emit_outbox).await?;
-        Ok(Handled { message_id: id, duplicate: false, reply: applied.text, created: applied.created, updated: applied.updated })
+        let outcome = match self.store.message(id).await? {
+            Some(logged) => self.process(&logged, emit_outbox).await,
+            None => Err(StoreError::Corrupt(format!("message {id} vanished"))),
+        };
+        match outcome {
+            Ok(applied) => Ok(Handled { message_id: id, duplicate: false, reply: applied.text, created: applied.created, updated: applied.updated }),
+            Err(StoreError::AlreadyProcessed { .. }) => self.answered_before(id).await,
+            Err(e) => {
+                if let Err(release) = self.store.release_claim(id).await {
+                    tracing::warn!(message_id = id, error = %release, "cannot release the claim of a failed message; it is retried after its lease");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The answer to a message that was (or is being) handled elsewhere.
+    async fn answered_before(&self, id: i64) -> Result<Handled, StoreError> {
+        let reply = self.store.reply_for_message(id).await?;
+        Ok(Handled { message_id: id, duplicate: true, reply, ..Default::default() })
     }
 
     /// Interprets one logged message and applies the decision.
@@ -240,18 +285,27 @@ impl Engine {
         }
     }
 
-    /// Interprets messages that were logged but never applied (the process
-    /// stopped in between). Runs at start-up.
+    /// Interprets messages that were logged but never applied — an instance
+    /// stopped in between, or an attempt failed — and that no live instance
+    /// holds. Claims them in batches first (see `qunban_store`'s `log.rs`),
+    /// so instances catching up at once share the work; a message applied
+    /// meanwhile by another instance is skipped. A message that fails again
+    /// keeps its claim until the lease runs out, which spaces its retries
+    /// and ends this pass. Returns how many messages this call applied.
+    /// `qunban serve` runs it in the background ([`crate::recovery`]).
     pub async fn catch_up(&self) -> Result<u64, StoreError> {
         let mut n = 0;
         loop {
-            let batch = self.store.unprocessed_messages(500).await?;
+            let batch = self.store.claim_unprocessed(CATCH_UP_BATCH, self.lease_secs()).await?;
             if batch.is_empty() {
                 return Ok(n);
             }
             for m in &batch {
-                self.process(m, true).await?;
-                n += 1;
+                match self.process(m, true).await {
+                    Ok(_) => n += 1,
+                    Err(StoreError::AlreadyProcessed { .. }) => {}
+                    Err(e) => tracing::warn!(message_id = m.id, error = %e, "cannot apply a logged message; retrying after its lease"),
+                }
             }
         }
     }

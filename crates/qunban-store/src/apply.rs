@@ -45,16 +45,20 @@ pub struct Applied {
 
 impl Store {
     /// The member behind a platform identity, registered on first sight.
+    ///
+    /// First contact is an upsert: two first messages of a new member may
+    /// arrive at once (on two instances); each inserts the member and the
+    /// identity with `ON CONFLICT DO NOTHING` and then reads back whichever
+    /// row won, so neither fails.
     pub async fn ensure_member(&self, platform: &str, user_id: &str, display_name: &str) -> Result<Member> {
-        let mut tx = self.begin().await?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT member_id FROM member_identities WHERE platform = $1 AND platform_user_id = $2")
-            .bind(platform)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let id = match existing {
+        let known = {
+            let mut conn = self.pool.acquire().await?;
+            identity_of(&mut conn, platform, user_id).await?
+        };
+        let id = match known {
             Some(id) => id,
             None => {
+                let mut tx = self.begin().await?;
                 let name = if display_name.trim().is_empty() { user_id } else { display_name.trim() };
                 let id = member_for_name(&mut tx, name, true).await?;
                 sqlx::query("INSERT INTO member_identities (platform, platform_user_id, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -63,29 +67,26 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                // Another request may have linked the identity first.
+                let id = identity_of(&mut tx, platform, user_id).await?.ok_or_else(|| StoreError::Corrupt(format!("identity {platform}:{user_id} vanished")))?;
+                tx.commit().await?;
                 id
             }
         };
-        tx.commit().await?;
         self.member(id).await
     }
 
     /// The group behind a platform chat id; an unknown chat becomes an
-    /// unbound group, so the bot can ask to be bound.
+    /// unbound group, so the bot can ask to be bound. An upsert, like
+    /// [`Store::ensure_member`]: concurrent first messages of a new chat all
+    /// get the one group.
     pub async fn ensure_group(&self, platform: &str, chat_id: &str, chat_name: Option<&str>) -> Result<Group> {
         if let Some(g) = self.group_by_chat(platform, chat_id).await? {
             return Ok(g);
         }
         let name = chat_name.filter(|n| !n.trim().is_empty()).unwrap_or(chat_id);
-        match self.add_group(platform, chat_id, name, GroupKind::Unbound, None, None).await {
-            Ok(g) => Ok(g),
-            // Another request registered it meanwhile.
-            Err(StoreError::Duplicate { .. }) => self
-                .group_by_chat(platform, chat_id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound { kind: "group", name: chat_id.into() }),
-            Err(e) => Err(e),
-        }
+        crate::directory::insert_unbound_group(&self.pool, platform, chat_id, name).await?;
+        self.group_by_chat(platform, chat_id).await?.ok_or_else(|| StoreError::NotFound { kind: "group", name: chat_id.into() })
     }
 
     /// The project a group's messages belong to: its own, or the single
@@ -187,6 +188,7 @@ impl Store {
     /// outbox, all or nothing.
     pub async fn apply(&self, ctx: &MessageContext, decision: Decision, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<Applied> {
         let mut tx = self.begin().await?;
+        mark_processed(&mut tx, ctx).await?;
         let mut applied = Applied { replies: decision.replies, ..Default::default() };
         let mut changes = Vec::new();
         // The tasks this message created or changed, for corrections and undo.
@@ -242,6 +244,7 @@ impl Store {
         locale: Locale,
     ) -> Result<Applied> {
         let mut tx = self.begin().await?;
+        mark_processed(&mut tx, ctx).await?;
         let mut applied = Applied { replies, ..Default::default() };
         if let (Some(cmd), Some(group)) = (command, &ctx.group) {
             let reply = crate::admin::execute(&mut tx, group, &ctx.actor, ctx.message_id, ctx.now, cmd).await?;
@@ -268,7 +271,10 @@ impl Store {
             "DELETE FROM standups",
             "DELETE FROM tasks",
             "UPDATE projects SET task_seq = 0",
-            "UPDATE messages SET processed_at = NULL",
+            // Held for the replay until it applies them: a running server's
+            // catch-up must not apply (and announce) old messages behind its
+            // back. A replay that stops midway is finished by running it again.
+            "UPDATE messages SET processed_at = NULL, claimed_until = 4102444800",
             "DELETE FROM decisions",
             "DELETE FROM kudos",
             "DELETE FROM risks",
@@ -284,16 +290,29 @@ impl Store {
     }
 }
 
-/// Marks the message processed, renders the replies and queues them in the
-/// outbox — inside the caller's transaction.
-async fn finish(conn: &mut AnyConnection, ctx: &MessageContext, applied: &mut Applied, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<()> {
+/// Marks the message processed, as the first statement of the applying
+/// transaction, if it still was not: the row (PostgreSQL) or the write lock
+/// (SQLite) stays held until commit, so a concurrent applier of the same
+/// message waits here and then gets [`StoreError::AlreadyProcessed`], and
+/// its transaction — the whole decision — is rolled back. This is what makes
+/// a message applied exactly once across instances (see `log.rs`).
+async fn mark_processed(conn: &mut AnyConnection, ctx: &MessageContext) -> Result<()> {
     if let Some(id) = ctx.message_id {
-        sqlx::query("UPDATE messages SET processed_at = $2 WHERE id = $1")
+        let done = sqlx::query("UPDATE messages SET processed_at = $2, claimed_until = NULL WHERE id = $1 AND processed_at IS NULL")
             .bind(id)
             .bind(ctx.now.as_second().max(crate::now_secs()))
             .execute(&mut *conn)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::AlreadyProcessed { message_id: id });
+        }
     }
+    Ok(())
+}
+
+/// Renders the replies and queues them in the outbox — inside the caller's
+/// transaction.
+async fn finish(conn: &mut AnyConnection, ctx: &MessageContext, applied: &mut Applied, tz: &jiff::tz::TimeZone, locale: Locale) -> Result<()> {
     applied.text = render_all(&applied.replies, tz, locale);
     if let (true, Some(text), Some(group)) = (ctx.emit_outbox, &applied.text, &ctx.group) {
         let key = match ctx.message_id {
@@ -304,6 +323,15 @@ async fn finish(conn: &mut AnyConnection, ctx: &MessageContext, applied: &mut Ap
         applied.outbox_id = crate::outbox::enqueue(conn, &key, Some(group.id), "reply", &payload, ctx.now).await?;
     }
     Ok(())
+}
+
+/// The member a platform identity is linked to.
+async fn identity_of(conn: &mut AnyConnection, platform: &str, user_id: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT member_id FROM member_identities WHERE platform = $1 AND platform_user_id = $2")
+        .bind(platform)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 fn intent_reference(i: &Intent) -> Option<&str> {
@@ -325,11 +353,16 @@ async fn member_for_name(conn: &mut AnyConnection, name: &str, create: bool) -> 
         return Err(StoreError::NotFound { kind: "member", name: name.into() });
     }
     let name = name.trim().trim_start_matches('@');
-    Ok(sqlx::query_scalar("INSERT INTO members (display_name, mobile, created_at) VALUES ($1, NULL, $2) RETURNING id")
+    // An upsert: a concurrent first message may register the same name.
+    let inserted: Option<i64> = sqlx::query_scalar("INSERT INTO members (display_name, mobile, created_at) VALUES ($1, NULL, $2) ON CONFLICT (display_name) DO NOTHING RETURNING id")
         .bind(name)
         .bind(crate::now_secs())
-        .fetch_one(&mut *conn)
-        .await?)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match inserted {
+        Some(id) => Ok(id),
+        None => Ok(sqlx::query_scalar("SELECT id FROM members WHERE display_name = $1").bind(name).fetch_one(&mut *conn).await?),
+    }
 }
 
 async fn resolve_owners(conn: &mut AnyConnection, names: &[String]) -> Result<(Vec<i64>, Vec<String>)> {

@@ -347,12 +347,14 @@ impl Store {
     /// Remembers how to answer a message. Written before the message is
     /// logged; a platform retry finds the first route in place.
     pub async fn save_reply_route(&self, platform: &str, platform_msg_id: &str, route: &ReplyRoute) -> Result<()> {
+        // Keyed like the logged message, which is stored without NUL.
+        let (platform, platform_msg_id) = (crate::storable_text(platform), crate::storable_text(platform_msg_id));
         sqlx::query(
             "INSERT INTO reply_routes (platform, platform_msg_id, connector_id, inline_reply, url_kind, url, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (platform, platform_msg_id) DO NOTHING",
         )
-        .bind(platform)
-        .bind(platform_msg_id)
+        .bind(platform.as_ref())
+        .bind(platform_msg_id.as_ref())
         .bind(route.connector_id)
         .bind(i64::from(route.inline_reply))
         .bind(&route.url_kind)

@@ -332,6 +332,26 @@ impl Store {
     }
 }
 
+/// Registers a chat seen for the first time as an unbound group, unless
+/// another request registered it meanwhile (`ON CONFLICT DO NOTHING`).
+pub(crate) async fn insert_unbound_group(pool: &sqlx::AnyPool, platform: &str, chat_id: &str, name: &str) -> Result<()> {
+    // A chat's name is only a label: cut it to the limit rather than refuse the chat.
+    let name: String = name.trim().chars().take(200).collect();
+    let name = if name.is_empty() { chat_id.chars().take(200).collect() } else { name };
+    sqlx::query(
+        "INSERT INTO chat_groups (platform, chat_id, name, kind, project_id, parent_group_id, parent_task_id, created_at) \
+         VALUES ($1, $2, $3, $4, NULL, NULL, NULL, $5) ON CONFLICT (platform, chat_id) DO NOTHING",
+    )
+    .bind(platform)
+    .bind(chat_id)
+    .bind(name)
+    .bind(GroupKind::Unbound.as_str())
+    .bind(now_secs())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 fn checked_name<'a>(kind: &'static str, name: &'a str) -> Result<&'a str> {
     let name = name.trim();
     if name.is_empty() {

@@ -20,6 +20,10 @@ pub enum StoreError {
     NotInitialised,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Another applier (an instance, the catch-up) applied this logged
+    /// message first; the caller's decision was rolled back.
+    #[error("message {message_id} was already applied")]
+    AlreadyProcessed { message_id: i64 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -32,7 +32,7 @@ pub use apply::{Applied, MessageContext};
 pub use connectors::{redact_url, Connector, ConnectorConfig, ConnectorKind, GroupRobot, MentionTarget, ReplyRoute, RobotKind};
 pub use directory::{Alias, Group, Member, Project, Workspace};
 pub use error::StoreError;
-pub use log::{InboundMessage, LoggedMessage};
+pub use log::{storable_text, Appended, InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};

@@ -64,7 +64,7 @@ pub fn router(engine: Engine) -> Router {
         .merge(crate::web::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(crate::trace::layer())
         .with_state(engine)
 }
 

@@ -11,6 +11,7 @@ pub mod http;
 pub mod http_reports;
 pub mod pipeline;
 pub mod scheduler;
+pub mod trace;
 pub mod web;
 
 pub use pipeline::{Engine, Handled, ReplayReport};

@@ -22,6 +22,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The connector-secret key is missing, malformed or not the one the
+    /// stored secrets were sealed with (see `secrets.rs`).
+    #[error("secret key: {0}")]
+    SecretKey(String),
 }
 
 impl StoreError {

@@ -11,6 +11,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "QUNBAN_LISTEN")]
     pub listen: SocketAddr,
+    /// Pruning run once an hour by the scheduler (docs/RETENTION.md).
+    #[command(flatten)]
+    pub retention: super::retention::RetentionArgs,
 }
 
 pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
@@ -34,7 +37,8 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     // Delivers the outbox (replies, robot messages, webhook events) while serving.
     let _delivery = qunban_server::delivery::spawn(engine.store().clone(), Default::default());
     // Reminders on the work calendar: every occurrence queued once, even with several instances.
-    let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), Default::default());
+    let scheduler_config = qunban_server::scheduler::SchedulerConfig { retention: Some(args.retention.policy()), ..Default::default() };
+    let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), scheduler_config);
     qunban_server::http::serve(engine, listener).await?;
     Ok(())
 }

@@ -12,7 +12,10 @@ use crate::util::{b64_decode, b64_encode, ct_eq, hmac_sha256, parse_i64};
 use crate::{ConnectError, Secret};
 
 /// DingTalk rejects timestamps more than an hour from its clock; we apply the
-/// same window to callbacks as a replay guard.
+/// same window to callbacks. Because the sign covers only the timestamp, the
+/// window alone does not stop a replay with another body: the server also
+/// refuses a (timestamp, sign) pair used for another message (see
+/// `qunban-store`'s replay cache).
 pub const MAX_SKEW_MS: i64 = 3_600_000;
 
 /// A robot secret (custom robot `SEC…` secret or the app's AppSecret).
@@ -92,6 +95,27 @@ pub fn verify_callback(app_secret: &DingtalkSecret, timestamp_header: &str, sign
     } else {
         Err(ConnectError::BadSignature)
     }
+}
+
+/// Where DingTalk's `sessionWebhook` URLs point (protocols.md C2: replies
+/// are POSTed to `https://oapi.dingtalk.com/robot/sendBySession?…`;
+/// `api.dingtalk.com` is the newer API host). A callback naming anything
+/// else is not followed: the body is not covered by the signature, so its
+/// URL must not decide where the server sends requests.
+pub const SESSION_WEBHOOK_ORIGINS: &[&str] = &["https://oapi.dingtalk.com", "https://api.dingtalk.com"];
+
+/// Whether `url` may be POSTed to as a session webhook: its scheme, host and
+/// port must be exactly those of one of `allowed_origins` (`scheme://host[:port]`),
+/// and it must carry no user info. Parsed with the `url` crate, so tricks like
+/// `https://oapi.dingtalk.com@evil.example/` or `https://oapi.dingtalk.com.evil.example/`
+/// are seen for what they are.
+pub fn session_webhook_allowed<S: AsRef<str>>(url: &str, allowed_origins: &[S]) -> bool {
+    let Ok(u) = url::Url::parse(url.trim()) else { return false };
+    if !u.username().is_empty() || u.password().is_some() || !matches!(u.scheme(), "https" | "http") {
+        return false;
+    }
+    let origin = u.origin();
+    allowed_origins.iter().any(|o| url::Url::parse(o.as_ref().trim()).is_ok_and(|a| a.origin() == origin))
 }
 
 /// `conversationType`: "1" single chat, "2" group.

@@ -115,3 +115,26 @@ fn markdown_body_shape() {
     assert_eq!(b["markdown"]["text"], "#### 日报\n- T-1 **完成**\n@13800001111");
     assert_eq!(b["at"]["atMobiles"][0], "13800001111");
 }
+
+#[test]
+fn session_webhooks_only_on_the_platform_hosts() {
+    use dingtalk::{session_webhook_allowed, SESSION_WEBHOOK_ORIGINS as HOSTS};
+    assert!(session_webhook_allowed("https://oapi.dingtalk.com/robot/sendBySession?session=abc", HOSTS));
+    assert!(session_webhook_allowed("https://api.dingtalk.com/v1.0/robot/x", HOSTS));
+    for bad in [
+        "http://oapi.dingtalk.com/robot/sendBySession?session=abc",
+        "https://oapi.dingtalk.com.evil.example/robot",
+        "https://oapi.dingtalk.com@evil.example/robot",
+        "https://user:pw@oapi.dingtalk.com/robot",
+        "https://oapi.dingtalk.com:8443/robot",
+        "https://evil.example/?https://oapi.dingtalk.com/",
+        "http://127.0.0.1:8080/evil",
+        "file:///etc/passwd",
+        "not a url",
+    ] {
+        assert!(!session_webhook_allowed(bad, HOSTS), "{bad} must be refused");
+    }
+    // A loopback sink is allowed only when configured, port included.
+    assert!(session_webhook_allowed("http://127.0.0.1:8080/robot", &["http://127.0.0.1:8080"]));
+    assert!(!session_webhook_allowed("http://127.0.0.1:9090/robot", &["http://127.0.0.1:8080"]));
+}

@@ -311,9 +311,14 @@ impl Worker {
             let live = r.expires_at.is_none_or(|t| t > now_s + 5);
             match (r.url_kind.as_deref(), &r.url, live) {
                 (Some("dingtalk_session"), Some(url), true) => {
-                    let msg = message(mentions("dingtalk").await?);
-                    let requests = outbound::dingtalk_robot_requests(url, None, now.as_millisecond(), &msg);
-                    return Ok(Plan::Send { platform: Platform::Dingtalk, limit_key: format!("dingtalk:{}", strip_query(url)), requests });
+                    // Checked again at send time: a route stored by an older
+                    // version may name any URL (the callback checks new ones).
+                    if dingtalk_session_allowed(&self.store, r.connector_id, url).await? {
+                        let msg = message(mentions("dingtalk").await?);
+                        let requests = outbound::dingtalk_robot_requests(url, None, now.as_millisecond(), &msg);
+                        return Ok(Plan::Send { platform: Platform::Dingtalk, limit_key: format!("dingtalk:{}", strip_query(url)), requests });
+                    }
+                    tracing::warn!(outbox_id = item.id, "stored sessionWebhook is not on the connector's allowed hosts; not followed");
                 }
                 (Some("wecom_response_url"), Some(url), true) => {
                     let body = qunban_connect::wecom::aibot_markdown_response(text).into_bytes();
@@ -401,4 +406,12 @@ fn retry_reason(after: Option<u64>) -> &'static str {
         Some(_) => "rate limited by the platform",
         None => "network error or temporary platform error",
     }
+}
+
+/// Whether a DingTalk session webhook is on its connector's allowed origins
+/// (by default the platform's own hosts).
+async fn dingtalk_session_allowed(store: &Store, connector_id: i64, url: &str) -> Result<bool, StoreError> {
+    use qunban_connect::dingtalk::{session_webhook_allowed, SESSION_WEBHOOK_ORIGINS};
+    let origins = store.connector(connector_id).await?.map(|c| c.config.session_webhook_origins).unwrap_or_default();
+    Ok(if origins.is_empty() { session_webhook_allowed(url, SESSION_WEBHOOK_ORIGINS) } else { session_webhook_allowed(url, &origins) })
 }

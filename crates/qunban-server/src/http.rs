@@ -137,7 +137,7 @@ pub fn router_with(engine: Engine, limits: &HttpLimits) -> Router {
         .layer(axum::middleware::from_fn_with_state(Guard::new(limits), crate::limits::limit))
         .layer(axum::middleware::from_fn_with_state(limits.request_timeout, crate::limits::deadline))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(crate::trace::layer())
         .with_state(engine)
 }
 

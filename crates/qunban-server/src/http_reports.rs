@@ -2,8 +2,15 @@
 //!
 //! - `GET /api/v1/calendar/project/{name}.ics?token=…` and
 //!   `GET /api/v1/calendar/member/{name}.ics?token=…`: deadlines as an
-//!   iCalendar feed. Calendar apps cannot send headers, so the API token
-//!   travels in the query string (use a dedicated token).
+//!   iCalendar feed. Calendar apps cannot send headers, so a token travels in
+//!   the query string: only a member's read-only calendar token
+//!   (`qbcal_…`) is accepted there, with that member's read rights. A
+//!   full-privilege API token in a URL is refused (403), since URLs end up in
+//!   proxy logs and histories; the request trace never records queries
+//!   ([`crate::trace`]).
+//! - `GET|POST|DELETE /api/v1/calendar-token` (signed in): whether the
+//!   caller has a calendar token, create or rotate it (shown once, with the
+//!   feed URL), revoke it.
 //! - `GET /api/v1/reports/{daily|weekly|metrics}?project=…&date=YYYY-MM-DD`
 //!   (bearer token): the report as JSON.
 
@@ -24,6 +31,7 @@ use crate::pipeline::Engine;
 pub fn routes() -> Router<Engine> {
     Router::new()
         .route("/api/v1/calendar/{kind}/{file}", get(calendar))
+        .route("/api/v1/calendar-token", get(calendar_token_state).post(rotate_calendar_token).delete(revoke_calendar_token))
         .route("/api/v1/reports/{kind}", get(report))
 }
 
@@ -35,7 +43,7 @@ struct TokenQuery {
 }
 
 async fn calendar(State(engine): State<Engine>, Path((kind, file)): Path<(String, String)>, Query(q): Query<TokenQuery>) -> Result<Response, ApiError> {
-    let caller = Caller::from_token(&engine, q.token.as_deref()).await?;
+    let caller = calendar_caller(&engine, q.token.as_deref()).await?;
     let name = file.strip_suffix(".ics").unwrap_or(&file).to_string();
     let store = engine.store();
     let tz = engine.workspace().await?.tz();
@@ -60,6 +68,61 @@ async fn calendar(State(engine): State<Engine>, Path((kind, file)): Path<(String
     };
     let body = qunban_report::export::ics(&data, &ctx, &opts);
     Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], body).into_response())
+}
+
+/// The member behind a calendar token, with their read rights. API tokens
+/// are refused here: this route is the only one that takes a token from the
+/// URL, and a URL is no place for a credential that can change things.
+async fn calendar_caller(engine: &Engine, token: Option<&str>) -> Result<Caller, ApiError> {
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("missing token: add ?token= with your calendar token"))?;
+    let store = engine.store();
+    let Some(member_id) = store.calendar_token_member(token).await? else {
+        if store.check_token(token).await?.is_some() {
+            tracing::warn!("an API token was sent in a calendar feed URL and refused; it should be revoked");
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "token_not_allowed_in_url",
+                "API tokens are not accepted in URLs; create a read-only calendar token (POST /api/v1/calendar-token) and revoke this API token, which is now exposed",
+            ));
+        }
+        return Err(unauthorized("unknown calendar token"));
+    };
+    let is_admin = store.account_of_member(member_id).await?.is_some_and(|a| a.is_admin);
+    Ok(Caller { member: Some(store.member(member_id).await?), is_admin, roles: store.member_roles(member_id).await? })
+}
+
+fn own_member(caller: &Caller) -> Result<&qunban_store::Member, ApiError> {
+    caller
+        .member
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "the workspace admin token belongs to no member and has no calendar"))
+}
+
+/// `GET /api/v1/calendar-token`: whether the caller has one, and since when.
+async fn calendar_token_state(State(engine): State<Engine>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = own_member(&caller)?;
+    let created = engine.store().calendar_token_created_at(me.id).await?;
+    Ok(Json(serde_json::json!({ "exists": created.is_some(), "created_at": created })))
+}
+
+/// `POST /api/v1/calendar-token`: creates or rotates the caller's calendar
+/// token; the old one stops working. The token is shown once.
+async fn rotate_calendar_token(State(engine): State<Engine>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    let me = own_member(&caller)?;
+    let token = engine.store().rotate_calendar_token(me.id).await?;
+    let name = percent_encoding::utf8_percent_encode(&me.display_name, percent_encoding::NON_ALPHANUMERIC);
+    Ok(Json(serde_json::json!({
+        "token": token,
+        "member_feed": format!("/api/v1/calendar/member/{name}.ics?token={token}"),
+    })))
+}
+
+/// `DELETE /api/v1/calendar-token`.
+async fn revoke_calendar_token(State(engine): State<Engine>, caller: Caller) -> Result<StatusCode, ApiError> {
+    let me = own_member(&caller)?;
+    engine.store().revoke_calendar_token(me.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

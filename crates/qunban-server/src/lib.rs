@@ -13,6 +13,7 @@ pub mod limits;
 pub mod pipeline;
 pub mod recovery;
 pub mod scheduler;
+pub mod trace;
 pub mod web;
 
 pub use pipeline::{Engine, Handled, ReplayReport};

@@ -25,7 +25,7 @@ use qunban_core::schedule::compose::{self, Escalation, TaskLine, MESSAGE_MAX_BYT
 use qunban_core::schedule::rules::{self, GroupTarget, MilestoneTarget, Occurrence, RuleKind, Step, Subject, TaskTarget};
 use qunban_core::{GroupKind, Role, TaskStatus};
 use qunban_lang::Calendar;
-use qunban_store::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduledGroup, Store, StoreError, TaskFilter, TaskView};
+use qunban_store::{DeadlineTask, DueMilestone, Firing, MentionOf, RetentionPolicy, RetentionReport, ScheduledGroup, Store, StoreError, TaskFilter, TaskView};
 use serde::Serialize;
 
 /// Tuning of the scheduler.
@@ -40,6 +40,9 @@ pub struct SchedulerConfig {
     pub tick: Duration,
     /// Written next to each occurrence this instance records.
     pub instance: String,
+    /// What the background task prunes once an hour (`None`: nothing);
+    /// see `qunban_store::RetentionPolicy` and docs/RETENTION.md.
+    pub retention: Option<RetentionPolicy>,
 }
 
 impl Default for SchedulerConfig {
@@ -49,6 +52,7 @@ impl Default for SchedulerConfig {
             max_lookback: SignedDuration::from_hours(24 * 7),
             tick: Duration::from_secs(30),
             instance: default_instance(),
+            retention: Some(RetentionPolicy::default()),
         }
     }
 }
@@ -282,9 +286,37 @@ pub fn spawn(store: Store, calendar: std::sync::Arc<Calendar>, config: Scheduler
                 }
                 Err(e) => tracing::error!(error = %e, "scheduler run failed"),
             }
+            if let Some(policy) = &config.retention {
+                run_retention_hourly(&store, policy, Timestamp::now()).await;
+            }
             tokio::time::sleep(config.tick).await;
         }
     })
+}
+
+/// The retention run of the current UTC hour, if no instance has done it
+/// yet: its key (`retention:2026-01-15T03`) is claimed in the run's own
+/// transaction, so one instance prunes per hour however many tick.
+pub async fn run_retention_hourly(store: &Store, policy: &RetentionPolicy, now: Timestamp) -> Option<RetentionReport> {
+    let key = format!("retention:{}", now.strftime("%Y-%m-%dT%H"));
+    match store.run_retention(policy, now.as_second(), Some(&key)).await {
+        Ok(r) => {
+            if r.ran {
+                tracing::info!(
+                    outbox = r.outbox_deleted,
+                    sessions = r.sessions_deleted,
+                    replay_cache = r.replay_cache_deleted,
+                    reply_routes = r.reply_routes_deleted,
+                    "retention run"
+                );
+            }
+            Some(r)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "retention run failed");
+            None
+        }
+    }
 }
 
 /// Data shared by the occurrences of one run.

@@ -98,7 +98,10 @@ async fn dingtalk_callback_replies_through_the_session_webhook() {
     let Some(py) = python() else { return };
     let app = spawn().await;
     let sink = Sink::start(&py, "dingtalk_sink.py", &[]).await;
-    app.connector("dt", ConnectorKind::Dingtalk, ConnectorConfig { app_secret: Some("dt-app-secret".into()), ..Default::default() }).await;
+    // The sink is on loopback, so the connector allows it explicitly (the
+    // default is the platform's own hosts only).
+    let origins = vec![format!("http://127.0.0.1:{}", sink.port)];
+    app.connector("dt", ConnectorKind::Dingtalk, ConnectorConfig { app_secret: Some("dt-app-secret".into()), session_webhook_origins: origins, ..Default::default() }).await;
     app.bind("dingtalk", "cidAbCdEfGhIjKlMnOpQrStUv==").await;
     app.store.add_member("张三", Some("13800001111"), &[], &[("dingtalk".into(), "zhangsan01".into())]).await.unwrap();
 

@@ -550,6 +550,9 @@ async fn openapi_document_covers_the_api(app: App) {
     let (_, t) = pm.post("/api/v1/tokens", json!({ "name": "t" })).await;
     pm.get("/api/v1/tokens").await;
     pm.call(Method::DELETE, &format!("/api/v1/tokens/{}", t["id"]), None).await;
+    pm.post("/api/v1/calendar-token", json!({})).await;
+    pm.get("/api/v1/calendar-token").await;
+    pm.call(Method::DELETE, "/api/v1/calendar-token", None).await;
     let other = app.browser();
     other.post("/api/v1/session", json!({ "login": "lina", "password": password_of(&accounts, "lina") })).await;
     other.post("/api/v1/setup", json!({ "login": "x", "password": "12345678", "name": "x" })).await;
@@ -628,6 +631,8 @@ async fn projects_without_a_role_stay_private() {
     let zhang = app.browser();
     zhang.sign_in("zhangwei", password_of(&accounts, "zhangwei")).await;
     let (_, t) = zhang.post("/api/v1/tokens", json!({ "name": "calendar" })).await;
+    let api_token = t["token"].as_str().unwrap().to_string();
+    let (_, t) = zhang.post("/api/v1/calendar-token", json!({})).await;
     let token = t["token"].as_str().unwrap().to_string();
 
     let (_, v) = zhang.get("/api/v1/projects").await;
@@ -641,7 +646,9 @@ async fn projects_without_a_role_stay_private() {
     let base = &app.base;
     assert_eq!(get(format!("{base}/api/v1/reports/metrics?project=%E4%BF%9D%E5%AF%86%E9%A1%B9%E7%9B%AE")).await, 403);
     assert_eq!(get(format!("{base}/api/v1/reports/daily?project=%E9%97%A8%E5%BA%97%E5%B0%8F%E7%A8%8B%E5%BA%8F2.0")).await, 200);
-    // Calendar feeds carry the token in the URL: the same rules apply.
+    // Calendar feeds carry the token in the URL: a read-only calendar
+    // token, never an API token; the same rules apply.
+    assert_eq!(get(format!("{base}/api/v1/calendar/member/%E5%BC%A0%E4%BC%9F.ics?token={api_token}")).await, 403);
     assert_eq!(get(format!("{base}/api/v1/calendar/project/%E4%BF%9D%E5%AF%86%E9%A1%B9%E7%9B%AE.ics?token={token}")).await, 403);
     assert_eq!(get(format!("{base}/api/v1/calendar/member/%E5%BC%A0%E4%BC%9F.ics?token={token}")).await, 200);
     assert_eq!(get(format!("{base}/api/v1/calendar/member/%E6%9D%8E%E5%A8%9C.ics?token={token}")).await, 403);

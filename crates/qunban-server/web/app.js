@@ -61,6 +61,7 @@ const I18N = {
     token_name: '令牌名称', token_name_placeholder: '例如：日报脚本', token_create: '创建令牌', token_created: '令牌已创建',
     token_secret: '新令牌', token_secret_warning: '请立即复制并妥善保存：关闭或离开此页面后，这个令牌不会再显示。', token_done: '我已保存',
     token_revoke: '撤销', token_revoke_confirm: '确认撤销？', token_revoked: '令牌已撤销', token_created_at: '创建于',
+    calendar_title: '日历订阅', calendar_intro: '日历应用订阅下面的链接即可看到你的截止时间。链接里的令牌只读、只能用于日历；重新生成后旧链接失效。', calendar_create: '生成订阅链接', calendar_rotate: '重新生成链接', calendar_revoke: '停用链接', calendar_none: '还没有订阅链接。', calendar_active: '订阅链接已启用，创建于',
     rules_read_only: '只有该项目的项目经理或组长可以修改提醒规则', rule_enabled: '启用', rule_time: '时间', rule_hours: '小时（逗号分隔）',
     rule_saved: '提醒规则已保存', rule_bad_hours: '请填写正整数小时数，用逗号分隔，例如 24, 2', rule_bad_time: '请填写时间，格式 HH:MM',
     next_title: '接下来的提醒', next_none: '未来 7 天没有提醒', next_more: '还有 {n} 条', next_task: '任务 #{id}', next_milestone: '里程碑 #{id}',
@@ -119,6 +120,7 @@ const I18N = {
     token_name: 'Token name', token_name_placeholder: 'e.g. daily report script', token_create: 'Create token', token_created: 'Token created',
     token_secret: 'New token', token_secret_warning: 'Copy it now and keep it safe: once you close or leave this page it will not be shown again.', token_done: 'I have saved it',
     token_revoke: 'Revoke', token_revoke_confirm: 'Really revoke?', token_revoked: 'Token revoked', token_created_at: 'Created',
+    calendar_title: 'Calendar feed', calendar_intro: 'Subscribe to the link below in a calendar app to see your deadlines. Its token is read-only and works for calendars only; generating a new link ends the old one.', calendar_create: 'Create feed link', calendar_rotate: 'New link', calendar_revoke: 'Turn off link', calendar_none: 'No feed link yet.', calendar_active: 'Feed link active, created',
     rules_read_only: "Only the project's PM or lead may change reminder rules", rule_enabled: 'Enabled', rule_time: 'Time', rule_hours: 'Hours (comma-separated)',
     rule_saved: 'Reminder rule saved', rule_bad_hours: 'Enter whole hours separated by commas, e.g. 24, 2', rule_bad_time: 'Enter a time as HH:MM',
     next_title: 'Next reminders', next_none: 'No reminders in the next 7 days', next_more: '{n} more', next_task: 'task #{id}', next_milestone: 'milestone #{id}',
@@ -1490,7 +1492,41 @@ async function pageAccount() {
   const tokens = tokensData && tokensData.error
     ? h('section', { class: 'panel', testid: 'account-tokens' }, h('h2', null, t('tokens_title')), h('p', { class: 'bad small' }, tokensData.error.message))
     : tokensPanel(list(tokensData, 'tokens'));
-  return h('div', { class: 'page page-narrow', testid: 'account-page' }, h('h1', null, t('account_title')), profile, tokens);
+  const calendar = me && me.id ? calendarPanel() : null;
+  return h('div', { class: 'page page-narrow', testid: 'account-page' }, h('h1', null, t('account_title')), profile, tokens, calendar);
+}
+
+// The member's read-only calendar token (POST/DELETE /calendar-token): the
+// feed URL is shown once, right after it is created.
+function calendarPanel() {
+  const status = h('p', { class: 'muted small', testid: 'calendar-status' }, '');
+  const urlBox = h('div', { testid: 'calendar-url-box' });
+  const create = h('button', { class: 'btn btn-primary', type: 'button', testid: 'calendar-create' }, t('calendar_create'));
+  const revoke = h('button', { class: 'btn btn-danger-ghost', type: 'button', testid: 'calendar-revoke' }, t('calendar_revoke'));
+  function render(exists, createdAt) {
+    status.textContent = exists ? `${t('calendar_active')} ${fmtTime(createdAt)}` : t('calendar_none');
+    create.textContent = exists ? t('calendar_rotate') : t('calendar_create');
+    revoke.hidden = !exists;
+  }
+  api('GET', '/calendar-token').then((s) => render(s && s.exists, s && s.created_at)).catch(() => render(false));
+  create.addEventListener('click', async () => {
+    create.disabled = true;
+    try {
+      const r = await api('POST', '/calendar-token', {});
+      const url = `${location.origin}${r.member_feed}`;
+      const input = h('input', { class: 'mono', readonly: true, value: url, testid: 'calendar-url', onfocus: (ev) => ev.target.select() });
+      const copy = h('button', { class: 'btn', type: 'button' }, t('copy'));
+      copy.addEventListener('click', () => copyText(url, input));
+      clear(urlBox).appendChild(h('div', { class: 'copy-row' }, input, copy));
+      render(true, Math.floor(Date.now() / 1000));
+    } catch (e) { toast(e.message, 'error'); }
+    create.disabled = false;
+  });
+  revoke.addEventListener('click', async () => {
+    try { await api('DELETE', '/calendar-token'); clear(urlBox); render(false); } catch (e) { toast(e.message, 'error'); }
+  });
+  return h('section', { class: 'panel', testid: 'account-calendar' }, h('h2', null, t('calendar_title')),
+    h('p', { class: 'muted small' }, t('calendar_intro')), status, urlBox, h('div', { class: 'actions' }, create, revoke));
 }
 
 function tokensPanel(initial) {

@@ -1,14 +1,17 @@
 //! Platform connectors, group robots, reply routes, webhook events and the
 //! outbox queries the delivery worker needs.
 //!
-//! Connector secrets are stored as they must be used (the platforms' HMAC and
-//! AES schemes need the plain value), so every type holding one redacts it in
-//! `Debug` and offers a redacted JSON view for listings.
+//! Connector secrets (and group robots' webhook URLs and signing secrets)
+//! are sealed at rest with the store's [`crate::Keyring`] and opened when a
+//! row is read: the platforms' HMAC and AES schemes need the plain value in
+//! memory, so every type holding one redacts it in `Debug` and offers a
+//! redacted JSON view for listings.
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::secrets::{is_sealed, Keyring};
 use crate::tasks::{load_task, owners_of};
 use crate::{now_secs, Result, Store, StoreError};
 
@@ -108,6 +111,12 @@ pub struct ConnectorConfig {
     /// Generic webhook: where outbound events are POSTed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// DingTalk: the origins (`https://host[:port]`) a callback's
+    /// `sessionWebhook` may point to. Empty means the platform's own hosts
+    /// (`qunban_connect::dingtalk::SESSION_WEBHOOK_ORIGINS`); set it only to
+    /// test against a local sink or to follow a platform change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_webhook_origins: Vec<String>,
 }
 
 const REDACTED: &str = "[redacted]";
@@ -128,6 +137,37 @@ impl ConnectorConfig {
     }
 }
 
+impl ConnectorConfig {
+    /// The secret fields, each with the name its sealed value is bound to.
+    fn secret_fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 6] {
+        [
+            ("connector:token", &mut self.token),
+            ("connector:aes_key", &mut self.aes_key),
+            ("connector:app_secret", &mut self.app_secret),
+            ("connector:encrypt_key", &mut self.encrypt_key),
+            ("connector:verification_token", &mut self.verification_token),
+            ("connector:secret", &mut self.secret),
+        ]
+    }
+
+    /// Applies `f(field, stored)` to every secret present; true if any changed.
+    fn map_secrets(&mut self, mut f: impl FnMut(&'static str, &str) -> Result<Option<String>>) -> Result<bool> {
+        let mut changed = false;
+        for (aad, field) in self.secret_fields_mut() {
+            if let Some(v) = field.as_deref() {
+                if let Some(new) = f(aad, v)? {
+                    *field = Some(new);
+                    changed = true;
+                }
+            }
+        }
+        Ok(changed)
+    }
+}
+
+const ROBOT_URL_AAD: &str = "group_robot:webhook_url";
+const ROBOT_SECRET_AAD: &str = "group_robot:secret";
+
 impl std::fmt::Debug for ConnectorConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let r = self.redacted();
@@ -142,6 +182,7 @@ impl std::fmt::Debug for ConnectorConfig {
             .field("bot_open_id", &r.bot_open_id)
             .field("secret", &r.secret)
             .field("url", &r.url)
+            .field("session_webhook_origins", &r.session_webhook_origins)
             .finish()
     }
 }
@@ -169,16 +210,12 @@ impl Connector {
     }
 }
 
-fn connector_from(r: &AnyRow) -> Result<Connector> {
+fn connector_from(keys: &Keyring, r: &AnyRow) -> Result<Connector> {
     let kind: String = r.try_get("kind")?;
     let config: String = r.try_get("config")?;
-    Ok(Connector {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        kind: kind.parse()?,
-        config: serde_json::from_str(&config).map_err(|e| StoreError::Corrupt(format!("connector config: {e}")))?,
-        created_at: r.try_get("created_at")?,
-    })
+    let mut config: ConnectorConfig = serde_json::from_str(&config).map_err(|e| StoreError::Corrupt(format!("connector config: {e}")))?;
+    config.map_secrets(|aad, v| keys.open(aad, v).map(Some))?;
+    Ok(Connector { id: r.try_get("id")?, name: r.try_get("name")?, kind: kind.parse()?, config, created_at: r.try_get("created_at")? })
 }
 
 /// Which robot posts a group's notifications.
@@ -275,7 +312,9 @@ const CONNECTOR_COLUMNS: &str = "id, name, kind, config, created_at";
 impl Store {
     pub async fn add_connector(&self, name: &str, kind: ConnectorKind, config: &ConnectorConfig) -> Result<Connector> {
         let name = checked_connector_name(name)?;
-        let json = serde_json::to_string(config).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut sealed = config.clone();
+        sealed.map_secrets(|aad, v| self.keys.seal(aad, v).map(Some))?;
+        let json = serde_json::to_string(&sealed).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let row = sqlx::query(&format!(
             "INSERT INTO connectors (name, kind, config, created_at) VALUES ($1, $2, $3, $4) RETURNING {CONNECTOR_COLUMNS}"
         ))
@@ -286,12 +325,12 @@ impl Store {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| StoreError::duplicate_or(e, "connector", name))?;
-        connector_from(&row)
+        connector_from(&self.keys, &row)
     }
 
     pub async fn connectors(&self) -> Result<Vec<Connector>> {
         let rows = sqlx::query(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors ORDER BY id")).fetch_all(&self.pool).await?;
-        rows.iter().map(connector_from).collect()
+        rows.iter().map(|r| connector_from(&self.keys, r)).collect()
     }
 
     pub async fn connector_by_name(&self, name: &str) -> Result<Option<Connector>> {
@@ -299,12 +338,12 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(connector_from).transpose()
+        row.as_ref().map(|r| connector_from(&self.keys, r)).transpose()
     }
 
     pub async fn connector(&self, id: i64) -> Result<Option<Connector>> {
         let row = sqlx::query(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(connector_from).transpose()
+        row.as_ref().map(|r| connector_from(&self.keys, r)).transpose()
     }
 
     /// Sets (or replaces) the robot that posts a group's notifications.
@@ -317,8 +356,8 @@ impl Store {
         sqlx::query("INSERT INTO group_robots (group_id, kind, webhook_url, secret, updated_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(group_id)
             .bind(kind.as_str())
-            .bind(webhook_url.trim())
-            .bind(secret.map(str::trim).filter(|s| !s.is_empty()))
+            .bind(self.keys.seal(ROBOT_URL_AAD, webhook_url.trim())?)
+            .bind(secret.map(str::trim).filter(|s| !s.is_empty()).map(|s| self.keys.seal(ROBOT_SECRET_AAD, s)).transpose()?)
             .bind(now_secs())
             .execute(&mut *tx)
             .await?;
@@ -339,9 +378,92 @@ impl Store {
                 "feishu" => RobotKind::Feishu,
                 other => return Err(StoreError::Corrupt(format!("robot kind '{other}'"))),
             };
-            Ok(GroupRobot { group_id: r.try_get("group_id")?, kind, webhook_url: r.try_get("webhook_url")?, secret: r.try_get("secret")? })
+            let url: String = r.try_get("webhook_url")?;
+            let secret: Option<String> = r.try_get("secret")?;
+            Ok(GroupRobot {
+                group_id: r.try_get("group_id")?,
+                kind,
+                webhook_url: self.keys.open(ROBOT_URL_AAD, &url)?,
+                secret: secret.map(|s| self.keys.open(ROBOT_SECRET_AAD, &s)).transpose()?,
+            })
         })
         .transpose()
+    }
+
+    /// Seals the secrets an older version stored in plain text. Run by
+    /// [`Store::open`]; each row is rewritten only if it is still the row
+    /// that was read, so instances starting together do not clash.
+    pub async fn seal_plaintext_secrets(&self) -> Result<u64> {
+        self.reseal(false).await
+    }
+
+    /// `qunban secrets rotate`: re-encrypts every secret that is not sealed
+    /// with the current key (plain text included), in one transaction, so a
+    /// failure leaves the old, still readable values in place. Fails with
+    /// [`StoreError::SecretKey`] if a value's key is not configured.
+    pub async fn rotate_secrets(&self) -> Result<u64> {
+        self.reseal(true).await
+    }
+
+    async fn reseal(&self, rotate: bool) -> Result<u64> {
+        let keys = &self.keys;
+        // Needs work: plain text always; with `rotate`, anything not sealed
+        // with the current key.
+        let stale = |v: &str| -> Result<bool> { Ok(if rotate { !keys.is_current(v)? } else { !is_sealed(v) }) };
+        let reseal = |aad: &str, v: &str| -> Result<Option<String>> {
+            if stale(v)? {
+                Ok(Some(keys.seal(aad, &keys.open(aad, v)?)?))
+            } else {
+                Ok(None)
+            }
+        };
+        let connectors = sqlx::query("SELECT id, config FROM connectors ORDER BY id").fetch_all(&self.pool).await?;
+        let robots = sqlx::query("SELECT group_id, webhook_url, secret FROM group_robots ORDER BY group_id").fetch_all(&self.pool).await?;
+        let needs = |v: &str| stale(v);
+        let mut any = false;
+        for r in &connectors {
+            let config: String = r.try_get("config")?;
+            let mut c: ConnectorConfig = serde_json::from_str(&config).map_err(|e| StoreError::Corrupt(format!("connector config: {e}")))?;
+            any |= c.map_secrets(|_, v| Ok(needs(v)?.then(String::new)))?;
+        }
+        for r in &robots {
+            let url: String = r.try_get("webhook_url")?;
+            let secret: Option<String> = r.try_get("secret")?;
+            any |= needs(&url)? || secret.as_deref().map(needs).transpose()?.unwrap_or(false);
+        }
+        if !any {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for r in &connectors {
+            let id: i64 = r.try_get("id")?;
+            let old: String = r.try_get("config")?;
+            let mut c: ConnectorConfig = serde_json::from_str(&old).map_err(|e| StoreError::Corrupt(format!("connector config: {e}")))?;
+            if c.map_secrets(reseal)? {
+                let new = serde_json::to_string(&c).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                n += sqlx::query("UPDATE connectors SET config = $1 WHERE id = $2 AND config = $3").bind(new).bind(id).bind(old).execute(&mut *tx).await?.rows_affected();
+            }
+        }
+        for r in &robots {
+            let group: i64 = r.try_get("group_id")?;
+            let url: String = r.try_get("webhook_url")?;
+            let secret: Option<String> = r.try_get("secret")?;
+            let new_url = reseal(ROBOT_URL_AAD, &url)?;
+            let new_secret = secret.as_deref().map(|s| reseal(ROBOT_SECRET_AAD, s)).transpose()?.flatten();
+            if new_url.is_some() || new_secret.is_some() {
+                n += sqlx::query("UPDATE group_robots SET webhook_url = $1, secret = $2 WHERE group_id = $3 AND webhook_url = $4")
+                    .bind(new_url.unwrap_or_else(|| url.clone()))
+                    .bind(new_secret.or(secret))
+                    .bind(group)
+                    .bind(&url)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Remembers how to answer a message. Written before the message is

@@ -26,6 +26,10 @@ pub enum StoreError {
     AlreadyProcessed { message_id: i64 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The connector-secret key is missing, malformed or not the one the
+    /// stored secrets were sealed with (see `secrets.rs`).
+    #[error("secret key: {0}")]
+    SecretKey(String),
 }
 
 impl StoreError {

@@ -10,13 +10,19 @@ mod admin;
 mod apply;
 pub use apply::IMPORT_PLATFORM;
 mod connectors;
+mod calendar_tokens;
+pub use calendar_tokens::CALENDAR_TOKEN_PREFIX;
 mod conversation;
 mod directory;
 mod error;
 mod log;
 mod outbox;
+mod replay;
+pub use replay::PairUse;
 mod reports;
+mod retention;
 mod schedule;
+pub mod secrets;
 mod tasks;
 mod web;
 
@@ -34,6 +40,8 @@ pub use directory::{Alias, Group, Member, Project, Workspace};
 pub use error::StoreError;
 pub use log::{storable_text, Appended, InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};
+pub use retention::{RetentionPolicy, RetentionReport};
+pub use secrets::{KeyConfig, Keyring};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
 pub use tasks::{HistoryEntry, TaskFilter, TaskView};
@@ -60,6 +68,8 @@ pub struct Store {
     /// (`reports::window`), kept so that their memory map and page cache
     /// stay warm between reports.
     readers: reports::Readers,
+    /// Seals and opens connector secrets ([`secrets`]).
+    keys: Keyring,
 }
 
 impl std::fmt::Debug for Store {
@@ -75,14 +85,26 @@ static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema
     /// up to date. `sqlite:PATH` creates the file and its folder; `postgres://`
-    /// connects to an existing database.
+    /// connects to an existing database. Connector secrets are sealed with
+    /// the key configured in the environment ([`KeyConfig::from_env`]).
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, &KeyConfig::from_env()).await
+    }
+
+    /// [`Store::open`] with explicit secret keys. Plain-text secrets left by
+    /// an older version are sealed before this returns.
+    pub async fn open_with(url: &str, keys: &KeyConfig) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
-        let (url, max) = match backend {
-            Backend::Sqlite => (sqlite_url(url)?, 1),
-            Backend::Postgres => (url.to_string(), 8),
+        let (url, max, default_key_file) = match backend {
+            Backend::Sqlite => {
+                let (url, file) = sqlite_url(url)?;
+                let key_file = file.map(|f| f.parent().map(|d| d.join(secrets::DEFAULT_KEY_FILE_NAME)).unwrap_or_else(|| secrets::DEFAULT_KEY_FILE_NAME.into()));
+                (url, 1, key_file)
+            }
+            Backend::Postgres => (url.to_string(), 8, Some(std::path::PathBuf::from(secrets::DEFAULT_KEY_FILE))),
         };
+        let keys = Keyring::load(keys, default_key_file)?;
         let opts = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::BadUrl(e.to_string()))?
             .log_statements(tracing::log::LevelFilter::Trace);
@@ -108,7 +130,12 @@ impl Store {
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Store { pool, backend, readers: Default::default() })
+        let store = Store { pool, backend, readers: Default::default(), keys };
+        let sealed = store.seal_plaintext_secrets().await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "encrypted connector secrets stored in plain text by an older version");
+        }
+        Ok(store)
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front
@@ -123,6 +150,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The keys connector secrets are sealed with.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keys
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -149,17 +181,63 @@ fn backend_of(url: &str) -> Result<Backend> {
     }
 }
 
-/// `sqlite:PATH` → a URL that creates the file, after creating its folder.
-fn sqlite_url(url: &str) -> Result<String> {
+/// `sqlite:PATH` → a URL that creates the file (and the file's path), after
+/// creating its folder (0700) and the file itself (0600): the database holds
+/// the team's chats and tokens, so it is readable by its owner only. SQLite
+/// gives the `-wal` and `-shm` files the database file's mode.
+fn sqlite_url(url: &str) -> Result<(String, Option<std::path::PathBuf>)> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, _query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path == ":memory:" {
-        return Ok("sqlite::memory:".into());
+        return Ok(("sqlite::memory:".into(), None));
     }
+    let unreachable = |what: &Path, e: std::io::Error| StoreError::Unreachable(format!("cannot create {}: {e}", what.display()));
     if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unreachable(format!("cannot create {}: {e}", dir.display())))?;
+        create_private_dir(dir).map_err(|e| unreachable(dir, e))?;
     }
-    Ok(format!("sqlite://{path}?mode=rwc"))
+    create_private_file(Path::new(path)).map_err(|e| unreachable(Path::new(path), e))?;
+    Ok((format!("sqlite://{path}?mode=rwc"), Some(path.into())))
+}
+
+/// Creates a folder (and its parents) with mode 0700; an existing one is
+/// left as it is.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Creates an empty file with mode 0600 (an empty file is a valid SQLite
+/// database), or takes group and other permissions away from an existing
+/// one, with its `-wal` and `-shm` companions.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = path.as_os_str().to_os_string();
+                    name.push(suffix);
+                    let Ok(meta) = std::fs::metadata(&name) else { continue };
+                    let mode = meta.permissions().mode();
+                    if mode & 0o077 != 0 {
+                        tracing::warn!(file = ?name, mode = format!("{:o}", mode & 0o777), "database file was readable by others; setting it to 0600");
+                        std::fs::set_permissions(&name, std::fs::Permissions::from_mode(mode & 0o700))?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Hides the password in a database URL or an error that quotes one.

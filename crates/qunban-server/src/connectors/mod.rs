@@ -47,7 +47,7 @@ pub fn routes() -> Router<Engine> {
         .route("/feishu/{connector}/events", post(feishu::events))
         .route("/hooks/generic/{connector}", post(generic::inbound))
         .layer(DefaultBodyLimit::max(MAX_CALLBACK_BODY))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(crate::trace::layer())
 }
 
 /// The connector named in the path, which must be of `kind`. An unknown

@@ -57,6 +57,11 @@ pub enum AddCmd {
         /// The robot application's AppSecret (signs every callback).
         #[arg(long)]
         app_secret: String,
+        /// Where replies may be POSTed (a callback's sessionWebhook), as
+        /// `https://host[:port]`; repeatable. Default: the platform's hosts
+        /// (https://oapi.dingtalk.com, https://api.dingtalk.com).
+        #[arg(long = "session-webhook-origin")]
+        session_webhook_origins: Vec<String>,
     },
     /// Feishu/Lark event subscription (im.message.receive_v1).
     #[command(after_help = "Examples:\n  qunban connector add feishu --name lark --encrypt-key EK --verification-token VT --bot-open-id ou_b07c1e4e0cd3fa1f6b5d62a3b7b1e5f2")]
@@ -98,7 +103,15 @@ pub async fn run(cmd: ConnectorCmd, store: &Store) -> Result<()> {
                     qunban_connect::wecom::WecomCrypto::new(&token, &aes_key, "")?;
                     (name, ConnectorKind::WecomBot, ConnectorConfig { token: Some(token), aes_key: Some(aes_key), ..Default::default() })
                 }
-                AddCmd::Dingtalk { name, app_secret } => (name, ConnectorKind::Dingtalk, ConnectorConfig { app_secret: Some(app_secret), ..Default::default() }),
+                AddCmd::Dingtalk { name, app_secret, session_webhook_origins } => {
+                    for o in &session_webhook_origins {
+                        anyhow::ensure!(
+                            o.starts_with("https://") || o.starts_with("http://"),
+                            "bad --session-webhook-origin '{o}': expected https://host[:port]"
+                        );
+                    }
+                    (name, ConnectorKind::Dingtalk, ConnectorConfig { app_secret: Some(app_secret), session_webhook_origins, ..Default::default() })
+                }
                 AddCmd::Feishu { name, encrypt_key, verification_token, bot_open_id } => (
                     name,
                     ConnectorKind::Feishu,

@@ -9,6 +9,8 @@ mod import_tasks;
 mod parse;
 mod remind;
 mod report;
+pub mod retention;
+mod secrets;
 mod serve;
 mod tasks;
 mod web;
@@ -35,6 +37,14 @@ pub struct Cli {
     /// the built-in China calendar.
     #[arg(long, global = true, env = "QUNBAN_HOLIDAYS_DIR")]
     pub holidays_dir: Option<PathBuf>,
+
+    /// The file holding the key connector secrets are encrypted with
+    /// (created 0600 with a random key on first use). Default: secret.key
+    /// next to the SQLite database, or qunban-data/secret.key. Ignored when
+    /// QUNBAN_SECRET_KEY (base64, 32 bytes) is set; older keys for reading
+    /// go in QUNBAN_SECRET_KEY_OLD (see docs/SECRETS.md).
+    #[arg(long, global = true, env = "QUNBAN_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -93,6 +103,12 @@ pub enum Command {
     /// Load a realistic demo project (groups, members, three weeks of chat) into an empty database.
     #[command(after_help = "Examples:\n  qunban demo\n  qunban demo --json")]
     Demo(web::DemoArgs),
+    /// The key connector secrets are encrypted with: rotate, generate.
+    #[command(subcommand, after_help = "Examples:\n  qunban secrets rotate --generate\n  qunban secrets generate-key")]
+    Secrets(secrets::SecretsCmd),
+    /// Prune delivered outbox rows, expired sessions and the replay cache (the message log is kept).
+    #[command(subcommand, after_help = "Examples:\n  qunban retention run\n  qunban retention run --json")]
+    Retention(retention::RetentionCmd),
     /// Dashboard sign-in accounts: add, reset a password.
     #[command(subcommand, after_help = "Examples:\n  qunban account add 张三 --login zhangsan\n  qunban account password zhangsan")]
     Account(web::AccountCmd),
@@ -104,7 +120,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Parse(cmd) => parse::run(cmd, &calendar),
         Command::Bench(cmd) => report::bench(cmd).await,
         command => {
-            let store = Store::open(&cli.database_url).await.context("cannot open the database")?;
+            let mut keys = qunban_store::KeyConfig::from_env();
+            if cli.secret_key_file.is_some() {
+                keys.key_file = cli.secret_key_file.clone();
+            }
+            let store = Store::open_with(&cli.database_url, &keys).await.context("cannot open the database")?;
             let engine = Engine::new(store.clone(), calendar);
             let result = match command {
                 Command::Serve(a) => serve::run(a, engine).await,
@@ -123,6 +143,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Command::Export(c) => export::run(c, &engine).await,
                 Command::Demo(a) => web::demo(a, &engine).await,
                 Command::Account(c) => web::account(c, &engine).await,
+                Command::Secrets(c) => secrets::run(c, &store).await,
+                Command::Retention(c) => retention::run(c, &store).await,
                 Command::Parse(_) | Command::Bench(_) => unreachable!("handled above"),
             };
             store.close().await;

@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// row left by an instance that died is sent again after this.
     #[arg(long, value_name = "SECS", default_value_t = 120, env = "QUNBAN_OUTBOX_LEASE", value_parser = clap::value_parser!(u64).range(1..))]
     pub outbox_lease: u64,
+    /// Pruning run once an hour by the scheduler (docs/SECRETS.md, "Retention").
+    #[command(flatten)]
+    pub retention: super::retention::RetentionArgs,
 }
 
 impl ServeArgs {
@@ -91,7 +94,8 @@ pub async fn run(args: ServeArgs, engine: Engine) -> Result<()> {
     let delivery = qunban_server::delivery::DeliveryConfig { lease: Duration::from_secs(args.outbox_lease), ..Default::default() };
     let _delivery = qunban_server::delivery::spawn(engine.store().clone(), delivery);
     // Reminders on the work calendar: every occurrence queued once, even with several instances.
-    let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), Default::default());
+    let scheduler_config = qunban_server::scheduler::SchedulerConfig { retention: Some(args.retention.policy()), ..Default::default() };
+    let _scheduler = qunban_server::scheduler::spawn(engine.store().clone(), std::sync::Arc::new(engine.calendar().clone()), scheduler_config);
     let limits = args.limits();
     qunban_server::http::serve_with(engine, listener, limits, qunban_server::http::shutdown_signal()).await?;
     Ok(())

@@ -36,7 +36,7 @@ pub use log::{InboundMessage, LoggedMessage};
 pub use outbox::{OutboxItem, OutboxStatus};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
-pub use tasks::{HistoryEntry, TaskFilter, TaskView};
+pub use tasks::{HistoryEntry, TaskCursor, TaskFilter, TaskPage, TaskView};
 pub use web::{Account, ChatMessage, DecisionHit, ProjectRole, SearchHits, TokenInfo};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

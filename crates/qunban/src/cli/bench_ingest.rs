@@ -376,7 +376,7 @@ async fn raw_insert(store: &Store, rows: u64, clients: usize) -> Result<RawInser
     let sqlite = store.backend() == Backend::Sqlite;
     sqlx::query("CREATE TABLE bench_raw (k BIGINT PRIMARY KEY, chat TEXT NOT NULL, body TEXT NOT NULL, at BIGINT NOT NULL)").execute(&pool).await?;
     let body = "@李四 周五前把登录页的接口联调做完，顺便更新一下测试用例".repeat(4);
-    let begin = |pool: sqlx::AnyPool| async move {
+    let begin = move |pool: sqlx::AnyPool| async move {
         if sqlite {
             pool.begin_with("BEGIN IMMEDIATE").await
         } else {

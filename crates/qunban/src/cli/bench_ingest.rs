@@ -337,7 +337,12 @@ async fn setup(store: &Store) -> Result<()> {
         let p = store.create_project(project, None).await?;
         store.add_group(platform, &chat, &format!("{project}群"), GroupKind::Master, Some(p.id), None).await?;
         for (i, m) in members.iter().enumerate() {
-            store.set_role(p.id, m.id, if i == 0 { Role::Pm } else { Role::Executor }).await?;
+            let role = match i {
+                0 => Role::Pm,
+                1 => Role::Lead,
+                _ => Role::Executor,
+            };
+            store.set_role(p.id, m.id, role).await?;
         }
     }
     let hook = ConnectorConfig { secret: Some(WEBHOOK_SECRET.into()), ..Default::default() };
@@ -590,14 +595,18 @@ const CHATTER: [&str; 12] = [
     "哈哈哈",
 ];
 
-/// A realistic mix: assignments (40 %), updates of earlier tasks (25 %),
-/// chatter (35 %).
+/// A realistic mix: assignments (40 %, mostly by the PM 张三 and the lead
+/// 李四, sometimes by someone who may not assign and is told so), updates
+/// of earlier tasks (25 %), chatter (35 %).
 fn chat_message(i: u64, rng: &mut StdRng) -> ChatMessage {
-    let sender = rng.random_range(0..PEOPLE.len());
+    let mut sender = rng.random_range(0..PEOPLE.len());
+    let roll = rng.random_range(0..100);
+    if roll < 40 && rng.random_range(0..10) < 8 {
+        sender = rng.random_range(0..2);
+    }
     let owner = (sender + rng.random_range(1..PEOPLE.len())) % PEOPLE.len();
     let thing = THINGS[rng.random_range(0..THINGS.len())];
     let when = WHEN[rng.random_range(0..WHEN.len())];
-    let roll = rng.random_range(0..100);
     let (text, mentions) = if roll < 40 {
         let name = PEOPLE[owner].0;
         let text = match rng.random_range(0..3) {
@@ -607,9 +616,9 @@ fn chat_message(i: u64, rng: &mut StdRng) -> ChatMessage {
         };
         (text, vec![(format!("@{name}"), owner)])
     } else if roll < 65 {
-        // References to tasks that probably exist by now (each project
-        // gets a share of the assignments).
-        let n = rng.random_range(1..=((i / 10).max(1)));
+        // References to tasks that probably exist by now: four chats, each
+        // with its project, share the assignments.
+        let n = rng.random_range(1..=((i / 12).max(1)));
         let text = match rng.random_range(0..4) {
             0 => format!("#{n} 进度{}%", rng.random_range(1..10) * 10),
             1 => format!("#{n} 完成了"),

@@ -306,6 +306,20 @@ function list(data, ...keys) {
   return [];
 }
 
+// Every task of a project: `GET /tasks` is paged, so follow `next_cursor`
+// (the largest page, 500, keeps the round trips few).
+async function loadProjectTasks(projectId) {
+  const tasks = [];
+  let cursor = null;
+  do {
+    const q = `project_id=${encodeURIComponent(projectId)}&limit=500` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
+    const data = await api('GET', `/tasks?${q}`);
+    tasks.push(...list(data, 'tasks'));
+    cursor = data && data.next_cursor;
+  } while (cursor);
+  return { tasks };
+}
+
 function pick(obj, ...keys) {
   if (!obj || typeof obj !== 'object') return undefined;
   for (const k of keys) if (obj[k] != null) return obj[k];
@@ -740,7 +754,7 @@ function projectHeader(project, id, active) {
 async function pageBoard({ id }) {
   const [project, tasksData, members] = await Promise.all([
     loadProject(id),
-    api('GET', `/tasks?project_id=${encodeURIComponent(id)}`),
+    loadProjectTasks(id),
     loadMembers(),
   ]);
   pageTitle(`${project.name || ''} · ${t('tab_board')}`);
@@ -1825,7 +1839,7 @@ async function pagePlayground(_args, params) {
       return;
     }
     try {
-      const data = await api('GET', `/tasks?project_id=${encodeURIComponent(g.project_id)}`);
+      const data = await loadProjectTasks(g.project_id);
       const tasks = list(data, 'tasks');
       side.appendChild(h('p', { class: 'small' }, h('a', { href: `#/p/${g.project_id}/board` }, g.project || t('tab_board'))));
       for (const status of STATUSES) {

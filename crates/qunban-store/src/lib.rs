@@ -44,7 +44,7 @@ pub use retention::{RetentionPolicy, RetentionReport};
 pub use secrets::{KeyConfig, Keyring};
 pub use schedule::{DeadlineTask, DueMilestone, Firing, MentionOf, ScheduleRun, ScheduledGroup};
 pub use reports::{bench_fill, StandupDays, BENCH_NOW, REPORT_HISTORY_FIELDS};
-pub use tasks::{HistoryEntry, TaskFilter, TaskView};
+pub use tasks::{HistoryEntry, TaskCursor, TaskFilter, TaskPage, TaskView};
 pub use web::{Account, ChatMessage, DecisionHit, ProjectRole, SearchHits, TokenInfo};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

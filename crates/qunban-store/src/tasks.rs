@@ -26,6 +26,47 @@ pub struct TaskFilter {
     /// Open tasks whose deadline is before this instant.
     pub overdue_at: Option<Timestamp>,
     pub limit: Option<i64>,
+    /// Only tasks after this position in the list order (a page's cursor).
+    pub after: Option<TaskCursor>,
+    /// Only tasks of projects this member may read: those where they have a
+    /// role, and those where nobody has a role yet (a team that has not set
+    /// up roles works openly). `None`: no scoping (admins, the CLI).
+    pub readable_by: Option<i64>,
+}
+
+/// A position in the task list order `(project_id, seq)`: the last task of a
+/// page. Shown to API clients as an opaque string (`Display` / `FromStr`),
+/// so the order can change later without breaking them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskCursor {
+    pub project_id: i64,
+    pub seq: i64,
+}
+
+impl std::fmt::Display for TaskCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "t1.{}.{}", self.project_id, self.seq)
+    }
+}
+
+impl std::str::FromStr for TaskCursor {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<TaskCursor> {
+        let bad = || StoreError::Invalid(format!("bad cursor '{s}': pass the next_cursor of the previous page unchanged"));
+        let mut parts = s.strip_prefix("t1.").ok_or_else(bad)?.splitn(2, '.');
+        let project_id = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        Ok(TaskCursor { project_id, seq })
+    }
+}
+
+/// One page of the task list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskPage {
+    pub tasks: Vec<TaskView>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<TaskCursor>,
 }
 
 /// One change in a task's history.
@@ -80,6 +121,28 @@ pub(crate) async fn owners_of(conn: &mut AnyConnection, task_id: i64) -> Result<
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?))).collect()
 }
 
+/// The owners (id, display name) of each of `task_ids`, in owner order, in
+/// one query per 500 tasks instead of one per task.
+pub(crate) async fn owners_of_many(conn: &mut AnyConnection, task_ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<(i64, String)>>> {
+    let mut out: std::collections::HashMap<i64, Vec<(i64, String)>> = std::collections::HashMap::new();
+    for chunk in task_ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT o.task_id, m.id, m.display_name FROM task_owners o JOIN members m ON m.id = o.member_id \
+             WHERE o.task_id IN ({}) ORDER BY o.task_id, o.position",
+            params.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.entry(r.try_get("task_id")?).or_default().push((r.try_get("id")?, r.try_get("display_name")?));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) async fn load_task(conn: &mut AnyConnection, id: i64) -> Result<Option<Task>> {
     let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1")).bind(id).fetch_optional(&mut *conn).await?;
     match row {
@@ -107,7 +170,32 @@ pub(crate) async fn find_task_by_ref(conn: &mut AnyConnection, project_id: i64, 
 impl Store {
     /// Tasks matching `filter`, ordered by project then reference.
     pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskView>> {
-        let mut sql = format!("SELECT {TASK_COLUMNS}, p.name AS project_name FROM tasks t JOIN projects p ON p.id = t.project_id WHERE 1 = 1");
+        Ok(self.task_rows(filter).await?.0)
+    }
+
+    /// One page of at most `limit` tasks matching `filter` (whose own
+    /// `limit` is ignored), after `filter.after`, in list order, with the
+    /// cursor of the next page. Filters and scoping run in SQL, so a page is
+    /// full unless it is the last one.
+    pub async fn tasks_page(&self, filter: &TaskFilter, limit: i64) -> Result<TaskPage> {
+        let limit = limit.max(1);
+        // One row more than asked tells whether there is a next page.
+        let f = TaskFilter { limit: Some(limit + 1), ..filter.clone() };
+        let (mut tasks, mut seqs) = self.task_rows(&f).await?;
+        let more = tasks.len() as i64 > limit;
+        tasks.truncate(limit as usize);
+        seqs.truncate(limit as usize);
+        let next = match (more, tasks.last(), seqs.last()) {
+            (true, Some(v), Some(seq)) => Some(TaskCursor { project_id: v.task.project_id, seq: *seq }),
+            _ => None,
+        };
+        Ok(TaskPage { tasks, next })
+    }
+
+    /// The tasks and their `seq` (the list order within a project), with
+    /// the owners of all of them read in one query.
+    async fn task_rows(&self, filter: &TaskFilter) -> Result<(Vec<TaskView>, Vec<i64>)> {
+        let mut sql = format!("SELECT {TASK_COLUMNS}, t.seq, p.name AS project_name FROM tasks t JOIN projects p ON p.id = t.project_id WHERE 1 = 1");
         let mut n = 0;
         let mut next = || {
             n += 1;
@@ -124,6 +212,18 @@ impl Store {
         }
         if filter.overdue_at.is_some() {
             sql += &format!(" AND t.status NOT IN ('done', 'cancelled') AND t.due_at IS NOT NULL AND t.due_at < ${}", next());
+        }
+        if filter.after.is_some() {
+            // Row values are not in every SQLite a user may link; spelt out.
+            let (a, b, c) = (next(), next(), next());
+            sql += &format!(" AND (t.project_id > ${a} OR (t.project_id = ${b} AND t.seq > ${c}))");
+        }
+        if filter.readable_by.is_some() {
+            sql += &format!(
+                " AND (t.project_id IN (SELECT project_id FROM project_roles WHERE member_id = ${}) \
+                 OR NOT EXISTS (SELECT 1 FROM project_roles r WHERE r.project_id = t.project_id))",
+                next()
+            );
         }
         sql += " ORDER BY t.project_id, t.seq";
         if filter.limit.is_some() {
@@ -142,22 +242,31 @@ impl Store {
         if let Some(t) = filter.overdue_at {
             q = q.bind(t.as_second());
         }
+        if let Some(c) = filter.after {
+            q = q.bind(c.project_id).bind(c.project_id).bind(c.seq);
+        }
+        if let Some(m) = filter.readable_by {
+            q = q.bind(m);
+        }
         if let Some(l) = filter.limit {
             q = q.bind(l);
         }
         let mut conn = self.pool.acquire().await?;
         let rows = q.fetch_all(&mut *conn).await?;
+        let ids = rows.iter().map(|r| r.try_get("id")).collect::<Result<Vec<i64>, _>>()?;
+        let mut owners = owners_of_many(&mut conn, &ids).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: i64 = r.try_get("id")?;
-            let owners = owners_of(&mut conn, id).await?;
+        let mut seqs = Vec::with_capacity(rows.len());
+        for (r, id) in rows.iter().zip(&ids) {
+            let owners = owners.remove(id).unwrap_or_default();
             out.push(TaskView {
                 task: task_from(r, owners.iter().map(|(id, _)| *id).collect())?,
                 project: r.try_get("project_name")?,
                 owner_names: owners.into_iter().map(|(_, n)| n).collect(),
             });
+            seqs.push(r.try_get("seq")?);
         }
-        Ok(out)
+        Ok((out, seqs))
     }
 
     /// A task by project and reference (`TASK-001`, `task-1` or `1`).

@@ -1,5 +1,6 @@
 //! Command-line definitions and their dispatch.
 
+mod bench_ingest;
 mod connector;
 mod directory;
 mod export;
@@ -86,7 +87,7 @@ pub enum Command {
     #[command(subcommand, after_help = "Examples:\n  qunban export xlsx -o 任务.xlsx\n  qunban export ics --member 张三 -o 张三.ics\n  qunban export gantt --project 官网改版 --format mermaid")]
     Export(export::ExportCmd),
     /// Benchmarks on generated data in a temporary database.
-    #[command(subcommand, after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --baseline")]
+    #[command(subcommand, after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --baseline\n  qunban bench ingest --messages 2000 --clients 8")]
     Bench(report::BenchCmd),
     /// Reminders on the work calendar: run the rules at an instant, list the next occurrences, change a group's rules.
     #[command(subcommand, after_help = "Examples:\n  qunban remind run --at 2026-01-15T16:00:00+08:00\n  qunban remind list --group 官网改版总控群\n  qunban remind set --group 官网改版总控群 --rule morning --at 09:30")]
@@ -118,7 +119,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let calendar = Arc::new(load_calendar(cli.holidays_dir.as_deref())?);
     match cli.command {
         Command::Parse(cmd) => parse::run(cmd, &calendar),
-        Command::Bench(cmd) => report::bench(cmd).await,
+        Command::Bench(cmd) => report::bench(cmd, &cli.database_url).await,
         command => {
             let mut keys = qunban_store::KeyConfig::from_env();
             if cli.secret_key_file.is_some() {

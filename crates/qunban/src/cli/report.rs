@@ -125,6 +125,11 @@ pub enum BenchCmd {
     /// (`Store::report_window`); `--baseline` also times the full load.
     #[command(after_help = "Examples:\n  qunban bench reports\n  qunban bench reports --tasks 10000 --history 100000 --runs 3 --baseline")]
     Reports(BenchArgs),
+    /// Send signed generic-webhook, WeCom and Feishu callbacks over loopback
+    /// to `qunban serve` processes on a fresh database; report messages/s,
+    /// latency, server memory and the database's raw insert rate.
+    #[command(after_help = "Examples:\n  qunban bench ingest\n  qunban bench ingest --messages 5000 --clients 16 --rate 500\n  qunban bench ingest --database-url postgres://postgres@127.0.0.1:5432/postgres --instances 2 --json")]
+    Ingest(super::bench_ingest::IngestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -148,8 +153,11 @@ pub struct BenchArgs {
     keep: Option<std::path::PathBuf>,
 }
 
-pub async fn bench(cmd: BenchCmd) -> Result<()> {
-    let BenchCmd::Reports(a) = cmd;
+pub async fn bench(cmd: BenchCmd, database_url: &str) -> Result<()> {
+    let a = match cmd {
+        BenchCmd::Reports(a) => a,
+        BenchCmd::Ingest(a) => return super::bench_ingest::run(a, database_url).await,
+    };
     let dir = tempfile::tempdir()?;
     let path = a.keep.clone().unwrap_or_else(|| dir.path().join("bench.db"));
     let reuse = a.keep.is_some() && path.exists();

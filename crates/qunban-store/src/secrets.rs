@@ -211,7 +211,13 @@ impl Keyring {
     pub fn open(&self, aad: &str, stored: &str) -> Result<String> {
         let Some(rest) = stored.strip_prefix(PREFIX) else { return Ok(stored.to_string()) };
         let (id, blob) = rest.split_once(':').ok_or_else(|| StoreError::Corrupt(format!("sealed {aad} without a key id")))?;
-        let s = self.inner.lock().expect("keyring lock");
+        let mut s = self.inner.lock().expect("keyring lock");
+        if !s.current.iter().chain(s.old.iter()).any(|k| k.id == id) {
+            // Another process may have created or rotated the key file since
+            // this one loaded it (`qunban connector add` while `serve` runs,
+            // `qunban secrets rotate`): take up its keys before giving up.
+            reload_key_file(&mut s)?;
+        }
         let key = s.current.iter().chain(s.old.iter()).find(|k| k.id == id).ok_or_else(|| {
             StoreError::SecretKey(format!(
                 "the stored {aad} is encrypted with key id {id}, which is not configured (current key: {}); \
@@ -284,6 +290,24 @@ fn current(s: &mut KeyringState) -> Result<&SecretKey> {
         s.old.extend(older);
     }
     Ok(s.current.as_ref().expect("key just loaded"))
+}
+
+/// Adds the keys of the key file this keyring does not know yet; a key
+/// file that became current elsewhere becomes current here too.
+fn reload_key_file(s: &mut KeyringState) -> Result<()> {
+    let Some(path) = s.file.clone() else { return Ok(()) };
+    let (file_current, older) = read_key_file(&path)?;
+    for k in file_current.into_iter().chain(older) {
+        if s.current.as_ref().is_some_and(|c| c.id == k.id) || s.old.iter().any(|o| o.id == k.id) {
+            continue;
+        }
+        if s.current.is_none() {
+            s.current = Some(k);
+        } else {
+            s.old.push(k);
+        }
+    }
+    Ok(())
 }
 
 fn file_err(path: &Path, e: std::io::Error) -> StoreError {
@@ -367,6 +391,21 @@ mod tests {
         assert_eq!(k.open("connector:app_secret", &sealed).unwrap(), "s3cret");
         assert!(matches!(k.open("connector:token", &sealed), Err(StoreError::SecretKey(_))));
         assert_eq!(k.open("connector:token", "legacy plain").unwrap(), "legacy plain");
+    }
+
+    #[test]
+    fn a_key_file_created_by_another_process_is_taken_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret.key");
+        let config = KeyConfig { key: None, old_keys: vec![], key_file: Some(file.clone()) };
+        // `serve` starts before any secret exists: no key file yet.
+        let server = Keyring::load(&config, None).unwrap();
+        // `qunban connector add` then creates the file and seals a secret.
+        let cli = Keyring::load(&config, None).unwrap();
+        let sealed = cli.seal("connector:app_secret", "s3cret").unwrap();
+        assert_eq!(server.open("connector:app_secret", &sealed).unwrap(), "s3cret");
+        // And both seal with the same key from then on.
+        assert_eq!(server.current_id().unwrap(), cli.current_id().unwrap());
     }
 
     #[test]

@@ -54,7 +54,15 @@ impl Drop for Instance {
 fn start(db: &str, dir: &Path, n: usize) -> Instance {
     let started = Instant::now();
     let stderr = File::options().create(true).append(true).open(dir.join(format!("server{n}.stderr"))).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qunban"))
+    // The instances must read connector secrets with the key this test's
+    // store sealed them with: on PostgreSQL that is the key file in the
+    // test's working directory (on SQLite, the one next to the database).
+    let key_file = std::env::current_dir().unwrap().join("qunban-data").join("secret.key");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qunban"));
+    if db.starts_with("postgres") {
+        child.arg("--secret-key-file").arg(&key_file);
+    }
+    let mut child = child
         .args(["--database-url", db, "serve", "--listen", "127.0.0.1:0"])
         .args(["--catch-up-interval", "1", "--claim-lease", "2", "--outbox-lease", "2"])
         .env_remove("QUNBAN_DATABASE_URL")
@@ -63,6 +71,7 @@ fn start(db: &str, dir: &Path, n: usize) -> Instance {
         .env_remove("QUNBAN_CATCH_UP_INTERVAL")
         .env_remove("QUNBAN_CLAIM_LEASE")
         .env_remove("QUNBAN_OUTBOX_LEASE")
+        .env_remove("QUNBAN_SECRET_KEY_FILE")
         .env("QUNBAN_LOG", "warn")
         .current_dir(dir)
         .stdin(Stdio::null())

@@ -934,7 +934,7 @@ fn impossible_date(t: &Text, i: usize) -> Option<usize> {
         None => return None,
     };
     let end = day.map_or(j, |(_, e)| e);
-    let year_ok = year.map_or(true, |y| (1990..=2100).contains(&y));
+    let year_ok = year.is_none_or(|y| (1990..=2100).contains(&y));
     let month_ok = (1..=12).contains(&m);
     let day_ok = match day {
         None => true,

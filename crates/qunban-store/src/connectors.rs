@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::secrets::{is_sealed, Keyring};
+use crate::tasks::{load_task, owners_of};
 use crate::{now_secs, Result, Store, StoreError};
 
 /// The kinds of inbound connector, by the name the CLI and URLs use.
@@ -626,28 +627,15 @@ impl Store {
 }
 
 pub(crate) async fn enqueue_event(conn: &mut AnyConnection, event_type: &str, key: &str, data: &serde_json::Value, now: jiff::Timestamp) -> Result<u64> {
-    let subscribers = webhook_subscribers(conn).await?;
-    enqueue_event_to(conn, &subscribers, event_type, key, data, now).await
-}
-
-/// The generic-webhook connectors that have a URL to send events to.
-async fn webhook_subscribers(conn: &mut AnyConnection) -> Result<Vec<i64>> {
-    let rows = sqlx::query("SELECT id, config FROM connectors WHERE kind = 'webhook' ORDER BY id").fetch_all(&mut *conn).await?;
-    let mut ids = Vec::new();
-    for r in &rows {
+    let subscribers = sqlx::query("SELECT id, config FROM connectors WHERE kind = 'webhook' ORDER BY id").fetch_all(&mut *conn).await?;
+    let mut n = 0;
+    for r in &subscribers {
+        let id: i64 = r.try_get("id")?;
         let config: String = r.try_get("config")?;
         let config: ConnectorConfig = serde_json::from_str(&config).unwrap_or_default();
-        if config.url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
-            ids.push(r.try_get("id")?);
+        if config.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            continue;
         }
-    }
-    Ok(ids)
-}
-
-/// Queues one event for each of `subscribers` ([`webhook_subscribers`]).
-async fn enqueue_event_to(conn: &mut AnyConnection, subscribers: &[i64], event_type: &str, key: &str, data: &serde_json::Value, now: jiff::Timestamp) -> Result<u64> {
-    let mut n = 0;
-    for &id in subscribers {
         let event_id = format!("evt:{id}:{key}");
         let payload = serde_json::json!({
             "connector_id": id,
@@ -660,23 +648,17 @@ async fn enqueue_event_to(conn: &mut AnyConnection, subscribers: &[i64], event_t
     Ok(n)
 }
 
+/// Queues `task.created` / `task.updated` events for the changes a decision
+/// made, inside its transaction.
 pub(crate) async fn emit_task_events(conn: &mut AnyConnection, message_id: Option<i64>, source: &str, changes: &[TaskChange], now: jiff::Timestamp) -> Result<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    // Read once per message; with no subscriber there is nothing to load.
-    let subscribers = webhook_subscribers(conn).await?;
-    if subscribers.is_empty() {
-        return Ok(());
-    }
     for change in changes {
         let (event_type, task) = match change {
-            TaskChange::Created { project_id, reference } => {
-                ("task.created", crate::tasks::event_task(conn, "t.project_id = $1 AND t.reference = $2", *project_id, Some(&qunban_core::interpret::canonical_reference(reference))).await?)
-            }
-            TaskChange::Updated { task_id } => ("task.updated", crate::tasks::event_task(conn, "t.id = $1", *task_id, None).await?),
+            TaskChange::Created { project_id, reference } => ("task.created", crate::tasks::find_task_by_ref(conn, *project_id, reference).await?),
+            TaskChange::Updated { task_id } => ("task.updated", load_task(conn, *task_id).await?),
         };
-        let Some((task, project, owners)) = task else { continue };
+        let Some(task) = task else { continue };
+        let project: String = sqlx::query_scalar("SELECT name FROM projects WHERE id = $1").bind(task.project_id).fetch_one(&mut *conn).await?;
+        let owners: Vec<String> = owners_of(conn, task.id).await?.into_iter().map(|(_, n)| n).collect();
         let cause = match message_id {
             Some(m) => format!("m{m}"),
             None => format!("{source}{}", now.as_nanosecond()),
@@ -697,7 +679,7 @@ pub(crate) async fn emit_task_events(conn: &mut AnyConnection, message_id: Optio
             "message_id": message_id,
             "source": source,
         });
-        enqueue_event_to(conn, &subscribers, event_type, &key, &data, now).await?;
+        enqueue_event(conn, event_type, &key, &data, now).await?;
     }
     Ok(())
 }

@@ -173,22 +173,6 @@ pub(crate) async fn find_task_by_ref(conn: &mut AnyConnection, project_id: i64, 
     }
 }
 
-/// A task for a webhook event, with its project's name and its owners'
-/// names, in two queries. `cond` selects the task by `$1` (and `$2` when
-/// `text` is given).
-pub(crate) async fn event_task(conn: &mut AnyConnection, cond: &str, key: i64, text: Option<&str>) -> Result<Option<(Task, String, Vec<String>)>> {
-    let sql = format!("SELECT {TASK_COLUMNS}, p.name AS project_name FROM tasks t JOIN projects p ON p.id = t.project_id WHERE {cond}");
-    let mut q = sqlx::query(&sql).bind(key);
-    if let Some(t) = text {
-        q = q.bind(t);
-    }
-    let Some(r) = q.fetch_optional(&mut *conn).await? else { return Ok(None) };
-    let id: i64 = r.try_get("id")?;
-    let owners = owners_of(conn, id).await?;
-    let task = task_from(&r, owners.iter().map(|(id, _)| *id).collect())?;
-    Ok(Some((task, r.try_get("project_name")?, owners.into_iter().map(|(_, n)| n).collect())))
-}
-
 /// Only the id of the task a reference names in a project.
 pub(crate) async fn task_id_by_ref(conn: &mut AnyConnection, project_id: i64, reference: &str) -> Result<Option<i64>> {
     let canonical = qunban_core::interpret::canonical_reference(reference);

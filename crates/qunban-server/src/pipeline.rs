@@ -94,12 +94,17 @@ impl Engine {
     /// like a repeat. A failed attempt gives its claim back, so the
     /// platform's retry or the background catch-up applies the message.
     pub async fn handle_with(&self, msg: InboundMessage, emit_outbox: bool) -> Result<Handled, StoreError> {
-        let appended = self.store.append_claimed(&msg, self.lease_secs()).await?;
+        let (appended, logged) = self.store.append_claimed_logged(&msg, self.lease_secs()).await?;
         let id = appended.id;
         if !appended.claimed {
             return self.answered_before(id).await;
         }
-        let outcome = match self.store.message(id).await? {
+        // A fresh message comes back from the insert; a repeat taken over is read.
+        let logged = match logged {
+            Some(l) => Some(l),
+            None => self.store.message(id).await?,
+        };
+        let outcome = match logged {
             Some(logged) => self.process(&logged, emit_outbox).await,
             None => Err(StoreError::Corrupt(format!("message {id} vanished"))),
         };
@@ -125,18 +130,13 @@ impl Engine {
     async fn process(&self, m: &LoggedMessage, emit_outbox: bool) -> Result<Applied, StoreError> {
         let ws = self.workspace().await?;
         let tz = ws.tz();
-        let group = self.store.ensure_group(&m.platform, &m.chat_id, m.chat_name.as_deref()).await?;
+        // The group with its language setting and project name, in one read.
+        let gc = self.store.ensure_group_context(&m.platform, &m.chat_id, m.chat_name.as_deref()).await?;
+        let group = gc.group.clone();
         let actor = self.store.ensure_member(&m.platform, &m.sender_id, &m.sender_name).await?;
         let now = Timestamp::from_second(m.sent_at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         // A group may choose its own language (/设置 语言 English).
-        let locale = self
-            .store
-            .group_settings(group.id)
-            .await?
-            .into_iter()
-            .find(|(k, _)| k == "locale")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(ws.locale);
+        let locale = gc.locale.as_deref().and_then(|v| v.parse().ok()).unwrap_or(ws.locale);
         // A short reply to the bot's question or a correction of what it just
         // did is read only when there is something to follow up (an open
         // question, a recent action of this sender here); `/撤销` always.
@@ -163,7 +163,7 @@ impl Engine {
                 Plan::Normal => None,
                 Plan::Say(reply) => Some(Decision { replies: vec![reply], ..Default::default() }),
                 Plan::Interpret { intents, turn, lead } => {
-                    let snapshot = self.store.snapshot(Some(&group), &actor, &intents, now).await?;
+                    let snapshot = self.store.snapshot_for_group(&gc, &actor, &intents, now).await?;
                     let mut decision = interpret(&intents, &snapshot);
                     decision.turn = turn;
                     if let Some(lead) = lead.filter(|_| !decision.commands.is_empty()) {
@@ -190,7 +190,7 @@ impl Engine {
         }
         let ctx = LangContext { now: now.to_zoned(tz.clone()), sender: actor.display_name.clone(), calendar: &self.calendar };
         let intents = parse_message(&m.text, &ctx);
-        let snapshot = self.store.snapshot(Some(&group), &actor, &intents, now).await?;
+        let snapshot = self.store.snapshot_for_group(&gc, &actor, &intents, now).await?;
         let decision = interpret(&intents, &snapshot);
         let ctx = MessageContext { message_id: Some(m.id), source: "chat".into(), group: Some(group), actor, now, emit_outbox };
         self.store.apply(&ctx, decision, &tz, locale).await

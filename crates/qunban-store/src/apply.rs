@@ -14,7 +14,7 @@ use qunban_core::{Command, Decision, GroupKind, Locale, NewTask, Reply, TaskStat
 use qunban_lang::Intent;
 use sqlx::{AnyConnection, Row};
 
-use crate::directory::{find_member_by_name, load_directory, roles_of, Group, Member};
+use crate::directory::{find_member_by_name, load_directory, Group, Member};
 use crate::tasks::{find_task_by_ref, load_task, owners_of};
 use crate::{Result, Store, StoreError};
 
@@ -30,6 +30,17 @@ pub struct MessageContext {
     pub now: Timestamp,
     /// False during replay: rebuilding state must not notify anyone again.
     pub emit_outbox: bool,
+}
+
+/// A chat group with the settings the message pipeline reads for each
+/// message ([`Store::ensure_group_context`]).
+#[derive(Debug, Clone)]
+pub struct GroupContext {
+    pub group: Group,
+    /// The group's `locale` setting (`/设置 语言 …`), as stored.
+    pub locale: Option<String>,
+    /// The name of the group's own project (`group.project_id`), if any.
+    pub project_name: Option<String>,
 }
 
 /// What a decision did: the replies (decision replies plus outcomes) and the
@@ -53,10 +64,10 @@ impl Store {
     pub async fn ensure_member(&self, platform: &str, user_id: &str, display_name: &str) -> Result<Member> {
         let known = {
             let mut conn = self.pool.acquire().await?;
-            identity_of(&mut conn, platform, user_id).await?
+            crate::directory::member_by_identity(&mut conn, platform, user_id).await?
         };
         let id = match known {
-            Some(id) => id,
+            Some(member) => return Ok(member),
             None => {
                 let mut tx = self.begin().await?;
                 let name = if display_name.trim().is_empty() { user_id } else { display_name.trim() };
@@ -87,6 +98,49 @@ impl Store {
         let name = chat_name.filter(|n| !n.trim().is_empty()).unwrap_or(chat_id);
         crate::directory::insert_unbound_group(&self.pool, platform, chat_id, name).await?;
         self.group_by_chat(platform, chat_id).await?.ok_or_else(|| StoreError::NotFound { kind: "group", name: chat_id.into() })
+    }
+
+    /// [`Store::ensure_group`] with what the message pipeline needs next to
+    /// the group, read in the same query: the group's `locale` setting and
+    /// its own project's name.
+    pub async fn ensure_group_context(&self, platform: &str, chat_id: &str, chat_name: Option<&str>) -> Result<GroupContext> {
+        if let Some(g) = self.group_context(platform, chat_id).await? {
+            return Ok(g);
+        }
+        let name = chat_name.filter(|n| !n.trim().is_empty()).unwrap_or(chat_id);
+        crate::directory::insert_unbound_group(&self.pool, platform, chat_id, name).await?;
+        self.group_context(platform, chat_id).await?.ok_or_else(|| StoreError::NotFound { kind: "group", name: chat_id.into() })
+    }
+
+    async fn group_context(&self, platform: &str, chat_id: &str) -> Result<Option<GroupContext>> {
+        let row = sqlx::query(
+            "SELECT id, platform, chat_id, name, kind, project_id, parent_group_id, parent_task_id, \
+             (SELECT s.value FROM group_settings s WHERE s.group_id = chat_groups.id AND s.key = 'locale') AS locale_setting, \
+             (SELECT p.name FROM projects p WHERE p.id = chat_groups.project_id) AS project_name \
+             FROM chat_groups WHERE platform = $1 AND chat_id = $2",
+        )
+        .bind(platform)
+        .bind(chat_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(GroupContext {
+                group: crate::directory::group_from(&r)?,
+                locale: r.try_get("locale_setting")?,
+                project_name: r.try_get("project_name")?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Store::snapshot`] for a group loaded with
+    /// [`Store::ensure_group_context`]: its own project is already known.
+    pub async fn snapshot_for_group(&self, gc: &GroupContext, actor: &Member, intents: &[Intent], now: Timestamp) -> Result<Snapshot> {
+        let project = match (gc.group.project_id, &gc.project_name) {
+            (Some(id), Some(name)) => Some(ProjectRef { id, name: name.clone() }),
+            _ => self.project_of_group(&gc.group).await?,
+        };
+        self.snapshot_in(project, Some(&gc.group), actor, intents, now).await
     }
 
     /// The project a group's messages belong to: its own, or the single
@@ -134,12 +188,7 @@ impl Store {
                     tasks.insert(reference.to_string(), t);
                 }
             }
-            roles = roles_of(&mut conn, p.id, actor.id).await?;
-            let managers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM project_roles WHERE project_id = $1 AND role IN ('pm', 'lead')")
-                .bind(p.id)
-                .fetch_one(&mut *conn)
-                .await?;
-            has_managers = managers > 0;
+            (roles, has_managers) = roles_and_managers(&mut conn, p.id, actor.id).await?;
         }
         let candidate_projects = match (group, &project) {
             (Some(g), None) if g.kind == GroupKind::Support => {
@@ -155,12 +204,9 @@ impl Store {
         // In a support group serving several projects the sender's roles are
         // those of any of them, so a request there is never less guarded.
         for p in &candidate_projects {
-            roles.extend(roles_of(&mut conn, p.id, actor.id).await?);
-            let managers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM project_roles WHERE project_id = $1 AND role IN ('pm', 'lead')")
-                .bind(p.id)
-                .fetch_one(&mut *conn)
-                .await?;
-            has_managers |= managers > 0;
+            let (r, m) = roles_and_managers(&mut conn, p.id, actor.id).await?;
+            roles.extend(r);
+            has_managers |= m;
         }
         roles.sort();
         roles.dedup();
@@ -199,8 +245,8 @@ impl Store {
                     for reply in create_task(&mut tx, ctx, &new).await? {
                         if let Reply::Created { reference, .. } = &reply {
                             applied.created.push(reference.clone());
-                            if let Some(t) = find_task_by_ref(&mut tx, new.project_id, reference).await? {
-                                acted.push(ActedTask { id: t.id, reference: reference.clone() });
+                            if let Some(id) = crate::tasks::task_id_by_ref(&mut tx, new.project_id, reference).await? {
+                                acted.push(ActedTask { id, reference: reference.clone() });
                             }
                             changes.push(crate::connectors::TaskChange::Created { project_id: new.project_id, reference: reference.clone() });
                         }
@@ -323,6 +369,29 @@ async fn finish(conn: &mut AnyConnection, ctx: &MessageContext, applied: &mut Ap
         applied.outbox_id = crate::outbox::enqueue(conn, &key, Some(group.id), "reply", &payload, ctx.now).await?;
     }
     Ok(())
+}
+
+/// The sender's roles in a project and whether the project has any
+/// manager (PM or lead), in one query: the member's own rows plus the
+/// project's manager rows.
+async fn roles_and_managers(conn: &mut AnyConnection, project_id: i64, member_id: i64) -> Result<(Vec<qunban_core::Role>, bool)> {
+    let rows = sqlx::query("SELECT member_id, role FROM project_roles WHERE project_id = $1 AND (member_id = $2 OR role IN ('pm', 'lead')) ORDER BY role")
+        .bind(project_id)
+        .bind(member_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let (mut roles, mut managers) = (Vec::new(), false);
+    for r in rows {
+        let who: i64 = r.try_get("member_id")?;
+        let role: String = r.try_get("role")?;
+        managers |= role == "pm" || role == "lead";
+        if who == member_id {
+            if let Ok(role) = role.parse() {
+                roles.push(role);
+            }
+        }
+    }
+    Ok((roles, managers))
 }
 
 /// The member a platform identity is linked to.

@@ -333,7 +333,21 @@ impl Store {
         rows.iter().map(|r| connector_from(&self.keys, r)).collect()
     }
 
+    /// The connector with this name. Found connectors are reused for a few
+    /// seconds without reading the database (see `cache.rs` for why that is
+    /// safe with several instances); an unknown name is always looked up.
     pub async fn connector_by_name(&self, name: &str) -> Result<Option<Connector>> {
+        if let Some(c) = self.cache.connector(name) {
+            return Ok(Some(c));
+        }
+        let found = self.connector_by_name_uncached(name).await?;
+        if let Some(c) = &found {
+            self.cache.set_connector(c);
+        }
+        Ok(found)
+    }
+
+    async fn connector_by_name_uncached(&self, name: &str) -> Result<Option<Connector>> {
         let row = sqlx::query(&format!("SELECT {CONNECTOR_COLUMNS} FROM connectors WHERE name = $1"))
             .bind(name)
             .fetch_optional(&self.pool)
@@ -406,6 +420,7 @@ impl Store {
     }
 
     async fn reseal(&self, rotate: bool) -> Result<u64> {
+        self.cache.forget_connectors();
         let keys = &self.keys;
         // Needs work: plain text always; with `rotate`, anything not sealed
         // with the current key.

@@ -64,7 +64,7 @@ fn project_from(row: &AnyRow) -> Result<Project> {
     })
 }
 
-fn group_from(row: &AnyRow) -> Result<Group> {
+pub(crate) fn group_from(row: &AnyRow) -> Result<Group> {
     let kind: String = row.try_get("kind")?;
     Ok(Group {
         id: row.try_get("id")?,
@@ -87,7 +87,18 @@ pub fn token_digest(token: &str) -> String {
 
 impl Store {
     /// The workspace settings, or [`StoreError::NotInitialised`].
+    /// Read once per process: the row never changes after it is created
+    /// (see `cache.rs`).
     pub async fn workspace(&self) -> Result<Workspace> {
+        if let Some(ws) = self.cache.workspace() {
+            return Ok(ws);
+        }
+        let ws = self.workspace_uncached().await?;
+        self.cache.set_workspace(&ws);
+        Ok(ws)
+    }
+
+    async fn workspace_uncached(&self) -> Result<Workspace> {
         let row = sqlx::query("SELECT name, timezone, locale FROM workspace WHERE id = 1")
             .fetch_optional(&self.pool)
             .await?
@@ -375,19 +386,49 @@ pub(crate) async fn member_by_id(conn: &mut sqlx::AnyConnection, id: i64) -> Res
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound { kind: "member", name: id.to_string() })?;
-    let aliases: Vec<String> = sqlx::query_scalar("SELECT alias FROM member_aliases WHERE member_id = $1 ORDER BY alias")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let identities = sqlx::query("SELECT platform, platform_user_id FROM member_identities WHERE member_id = $1 ORDER BY platform")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("platform")?, r.try_get("platform_user_id")?)))
-        .collect::<Result<Vec<_>>>()?;
+    member_from(conn, &row).await
+}
+
+/// The member a platform identity is linked to, if any: the identity and
+/// the member row in one query, then the aliases and identities.
+pub(crate) async fn member_by_identity(conn: &mut sqlx::AnyConnection, platform: &str, user_id: &str) -> Result<Option<Member>> {
+    let row = sqlx::query(
+        "SELECT m.id, m.display_name, m.mobile FROM member_identities i JOIN members m ON m.id = i.member_id \
+         WHERE i.platform = $1 AND i.platform_user_id = $2",
+    )
+    .bind(platform)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => Ok(Some(member_from(conn, &r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A member from its row (`id, display_name, mobile`) plus its aliases and
+/// identities, read together in one query.
+async fn member_from(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<Member> {
+    let id: i64 = row.try_get("id")?;
+    let rows = sqlx::query(
+        "SELECT 'a' AS k, alias AS a, '' AS b FROM member_aliases WHERE member_id = $1 \
+         UNION ALL SELECT 'i' AS k, platform AS a, platform_user_id AS b FROM member_identities WHERE member_id = $1 \
+         ORDER BY k, a, b",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let (mut aliases, mut identities) = (Vec::new(), Vec::new());
+    for r in rows {
+        let k: String = r.try_get("k")?;
+        if k == "a" {
+            aliases.push(r.try_get("a")?);
+        } else {
+            identities.push((r.try_get("a")?, r.try_get("b")?));
+        }
+    }
     Ok(Member {
-        id: row.try_get("id")?,
+        id,
         display_name: row.try_get("display_name")?,
         mobile: row.try_get("mobile")?,
         aliases,

@@ -8,6 +8,7 @@
 
 mod admin;
 mod apply;
+mod cache;
 pub use apply::IMPORT_PLATFORM;
 mod connectors;
 mod calendar_tokens;
@@ -34,7 +35,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use admin::Kudos;
-pub use apply::{Applied, MessageContext};
+pub use apply::{Applied, GroupContext, MessageContext};
 pub use connectors::{redact_url, Connector, ConnectorConfig, ConnectorKind, GroupRobot, MentionTarget, ReplyRoute, RobotKind};
 pub use directory::{Alias, Group, Member, Project, Workspace};
 pub use error::StoreError;
@@ -70,6 +71,8 @@ pub struct Store {
     readers: reports::Readers,
     /// Seals and opens connector secrets ([`secrets`]).
     keys: Keyring,
+    /// Rows read on every message that do not change ([`cache`]).
+    cache: std::sync::Arc<cache::Caches>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,7 +133,7 @@ impl Store {
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
         migrator.run(&pool).await.map_err(|e| StoreError::Migration(e.to_string()))?;
-        let store = Store { pool, backend, readers: Default::default(), keys };
+        let store = Store { pool, backend, readers: Default::default(), keys, cache: Default::default() };
         let sealed = store.seal_plaintext_secrets().await?;
         if sealed > 0 {
             tracing::info!(sealed, "encrypted connector secrets stored in plain text by an older version");

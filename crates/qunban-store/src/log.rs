@@ -136,7 +136,7 @@ impl Store {
     /// Appends a message to the log. Returns its id and whether it is new;
     /// a message already logged (same platform and id) is left untouched.
     pub async fn append_message(&self, m: &InboundMessage) -> Result<(i64, bool)> {
-        let a = self.append_inner(m, None).await?;
+        let (a, _) = self.append_inner(m, None).await?;
         Ok((a.id, a.fresh))
     }
 
@@ -144,11 +144,20 @@ impl Store {
     /// claimed as it is inserted; a repeat is claimed when it is still
     /// unapplied and its lease is free (see the module doc).
     pub async fn append_claimed(&self, m: &InboundMessage, lease_secs: i64) -> Result<Appended> {
+        Ok(self.append_inner(m, Some(lease_secs)).await?.0)
+    }
+
+    /// [`Store::append_claimed`], also returning the logged row when this
+    /// call stored it, so that the caller interprets it without reading it
+    /// back: the row holds exactly the values just inserted (the storable
+    /// form of `m`, the id, and the receive time set here).
+    pub async fn append_claimed_logged(&self, m: &InboundMessage, lease_secs: i64) -> Result<(Appended, Option<LoggedMessage>)> {
         self.append_inner(m, Some(lease_secs)).await
     }
 
-    async fn append_inner(&self, m: &InboundMessage, lease_secs: Option<i64>) -> Result<Appended> {
-        let m = &m.storable();
+    async fn append_inner(&self, m: &InboundMessage, lease_secs: Option<i64>) -> Result<(Appended, Option<LoggedMessage>)> {
+        let m = m.storable();
+        let m = &m;
         let now = now_secs();
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO messages (platform, platform_msg_id, chat_id, chat_name, sender_id, sender_name, text, sent_at, received_at, raw, claimed_until) \
@@ -168,7 +177,21 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match inserted {
-            Some(id) => Ok(Appended { id, fresh: true, claimed: lease_secs.is_some() }),
+            Some(id) => {
+                let logged = LoggedMessage {
+                    id,
+                    platform: m.platform.clone(),
+                    platform_msg_id: m.platform_msg_id.clone(),
+                    chat_id: m.chat_id.clone(),
+                    chat_name: m.chat_name.clone(),
+                    sender_id: m.sender_id.clone(),
+                    sender_name: m.sender_name.clone(),
+                    text: m.text.clone(),
+                    sent_at: m.sent_at,
+                    received_at: now,
+                };
+                Ok((Appended { id, fresh: true, claimed: lease_secs.is_some() }, Some(logged)))
+            }
             None => {
                 let id = sqlx::query_scalar("SELECT id FROM messages WHERE platform = $1 AND platform_msg_id = $2")
                     .bind(&m.platform)
@@ -179,7 +202,7 @@ impl Store {
                     Some(lease) => self.claim_message(id, lease).await?,
                     None => false,
                 };
-                Ok(Appended { id, fresh: false, claimed })
+                Ok((Appended { id, fresh: false, claimed }, None))
             }
         }
     }

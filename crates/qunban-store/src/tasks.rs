@@ -154,17 +154,33 @@ pub(crate) async fn load_task(conn: &mut AnyConnection, id: i64) -> Result<Optio
     }
 }
 
+/// The task a reference names in a project, with its owners: the row by
+/// reference directly, then the owners (two queries).
 pub(crate) async fn find_task_by_ref(conn: &mut AnyConnection, project_id: i64, reference: &str) -> Result<Option<Task>> {
     let canonical = qunban_core::interpret::canonical_reference(reference);
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 AND reference = $2")
+    let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.project_id = $1 AND t.reference = $2"))
         .bind(project_id)
         .bind(&canonical)
         .fetch_optional(&mut *conn)
         .await?;
-    match id {
-        Some(id) => load_task(conn, id).await,
+    match row {
+        Some(r) => {
+            let id: i64 = r.try_get("id")?;
+            let owners = owners_of(conn, id).await?.into_iter().map(|(id, _)| id).collect();
+            Ok(Some(task_from(&r, owners)?))
+        }
         None => Ok(None),
     }
+}
+
+/// Only the id of the task a reference names in a project.
+pub(crate) async fn task_id_by_ref(conn: &mut AnyConnection, project_id: i64, reference: &str) -> Result<Option<i64>> {
+    let canonical = qunban_core::interpret::canonical_reference(reference);
+    Ok(sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 AND reference = $2")
+        .bind(project_id)
+        .bind(&canonical)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 impl Store {

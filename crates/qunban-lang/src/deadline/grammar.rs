@@ -10,6 +10,11 @@ use super::text::{cn_digit, is_cn_numeral, Text};
 use crate::calendar::Calendar;
 use crate::lunar::LunarFestival;
 
+/// The years a written date may name (`2026年`, `2026-01-15`, `20260115`);
+/// one rule for every written form, so `impossible_date` agrees with the
+/// readers whose leftovers it swallows.
+const WRITTEN_YEARS: std::ops::RangeInclusive<u32> = 1990..=2100;
+
 /// The first year a deadline may fall in.
 pub(crate) const EARLIEST_YEAR: i16 = 2000;
 /// The first year a deadline may no longer fall in.
@@ -852,7 +857,7 @@ fn year_expr(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
             return None;
         }
         let e = t.lit(e, "年")?;
-        if !(1990..=2100).contains(&y) {
+        if !WRITTEN_YEARS.contains(&y) {
             return None;
         }
         (e, y as i16)
@@ -934,7 +939,7 @@ fn impossible_date(t: &Text, i: usize) -> Option<usize> {
         None => return None,
     };
     let end = day.map_or(j, |(_, e)| e);
-    let year_ok = year.is_none_or(|y| (1990..=2100).contains(&y));
+    let year_ok = year.is_none_or(|y| WRITTEN_YEARS.contains(&y));
     let month_ok = (1..=12).contains(&m);
     let day_ok = match day {
         None => true,
@@ -963,7 +968,7 @@ fn numeric_date(t: &Text, i: usize, cx: &Ctx<'_>) -> Option<(usize, DayRef)> {
     let (v, j, n) = t.arabic(i)?;
     if n == 8 {
         let (y, m, d) = (v / 10000, (v / 100) % 100, v % 100);
-        if !(1990..=2100).contains(&y) || t.at(j).is_ascii_alphanumeric() {
+        if !WRITTEN_YEARS.contains(&y) || t.at(j).is_ascii_alphanumeric() {
             return None;
         }
         let date = Date::new(y as i16, m as i8, d as i8).ok()?;

@@ -8,12 +8,13 @@
 //! `QUNBAN_REQUIRE_BROWSER=1`, which turns the skip into a failure.
 //! Set it up with `cd e2e && npm ci`.
 
+mod listening;
+
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const E2E_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../e2e");
@@ -74,19 +75,7 @@ fn start_server(dir: &Path) -> (KillOnDrop, SocketAddr) {
     let stdout = child.stdout.take().unwrap();
     let server = KillOnDrop(child);
 
-    // The address comes on stdout; keep draining it afterwards so the
-    // server never blocks on a full pipe.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("qunban listening on http://") {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(addr.trim().to_string());
-                }
-            }
-        }
-    });
+    let rx = listening::listening_address(stdout);
     let addr = match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(a) => a.parse::<SocketAddr>().expect("unparsable listen address"),
         Err(_) => {

@@ -6,17 +6,17 @@
 //! key. On SQLite (two processes on one file) and on PostgreSQL (skipped
 //! without `QUNBAN_TEST_POSTGRES_URL`, unless `QUNBAN_REQUIRE_POSTGRES=1`).
 
+mod listening;
 #[path = "../../qunban-store/tests/support/mod.rs"]
 mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
@@ -80,17 +80,7 @@ fn start(db: &str, dir: &Path, n: usize) -> Instance {
         .spawn()
         .expect("cannot start qunban");
     let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("qunban listening on http://") {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(addr.trim().to_string());
-                }
-            }
-        }
-    });
+    let rx = listening::listening_address(stdout);
     let addr = match rx.recv_timeout(Duration::from_secs(30)) {
         Ok(a) => a.parse().unwrap(),
         Err(_) => {
